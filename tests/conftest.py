@@ -1,0 +1,45 @@
+"""Shared fixtures: the real sequences in ../shared (skipped cleanly when absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_SEQUENCES = PROJECT_ROOT.parent / "shared" / "data" / "sequences"
+
+
+def shared_sequence(name: str) -> Path:
+    """Path of a real sequence from ../shared, or skip the test when it is not there."""
+    path = SHARED_SEQUENCES / name
+    if not path.is_dir():
+        pytest.skip(f"real data not available: {path}")
+    return path
+
+
+@pytest.fixture
+def crossing() -> Path:
+    """OTB sequence, tab-separated ground truth, 120 frames 360x240."""
+    return shared_sequence("Crossing")
+
+
+@pytest.fixture
+def skiing() -> Path:
+    """OTB sequence, comma-separated ground truth, 81 frames 640x360."""
+    return shared_sequence("Skiing")
+
+
+@pytest.fixture
+def truck4_1() -> Path:
+    """UAV123 sequence (truck4_1.txt beside img/, no final newline), 193 frames 1280x720."""
+    return shared_sequence("truck4_1")
+
+
+@pytest.fixture
+def airplane_1() -> Path:
+    """LaSOT sequence with nlp.txt and flag files, 2788 frames 640x360."""
+    return shared_sequence("airplane-1")
