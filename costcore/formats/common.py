@@ -1,0 +1,64 @@
+"""Checks and helpers every layout reader shares."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from costcore.errors import FormatError
+from costcore.formats.frames import FrameListing
+from costcore.formats.sequence import Sequence
+from costcore.formats.textfiles import BoxFile, read_language
+
+
+def reader(function: Callable[[Path], Sequence]) -> Callable[[str | Path], Sequence]:
+    """Decorate a layout reader so OS-level failures (permissions, a file vanishing while
+    it is read) surface as a FormatError naming the path, like every other bad input."""
+
+    @functools.wraps(function)
+    def read(folder: str | Path) -> Sequence:
+        try:
+            return function(Path(folder))
+        except OSError as error:
+            path = error.filename if isinstance(error.filename, str) else folder
+            raise FormatError(path, f"cannot read: {error.strerror or error}") from error
+
+    return read
+
+
+def require_file(path: Path) -> Path:
+    """``path`` if it is a file, else a FormatError saying it is missing."""
+    if not path.is_file():
+        raise FormatError(path, "required file is missing")
+    return path
+
+
+def check_count(path: Path, found: int, frame_count: int, what: str = "lines") -> None:
+    """Every per-frame file must have one entry per frame, or frames and boxes drift apart."""
+    if found != frame_count:
+        noun = what.removesuffix("s") if found == 1 else what
+        raise FormatError(path, f"{found} {noun} for {frame_count} frames")
+
+
+def absent_from_boxes(box_file: BoxFile) -> np.ndarray:
+    """Frames a box file itself marks as absent: NaN rows (UAV123) and ``0,0,0,0`` rows."""
+    zero = np.all(box_file.boxes == 0.0, axis=1)
+    return box_file.missing | zero
+
+
+def first_language(*paths: Path) -> tuple[str, Path | None]:
+    """The language of the first of ``paths`` that exists, and which file it was."""
+    for path in paths:
+        if path.is_file():
+            return read_language(path), path
+    return "", None
+
+
+def sequence_extra(listing: FrameListing, **notes: object) -> dict[str, object]:
+    """``Sequence.extra`` from the frame listing's notes plus layout notes (None dropped)."""
+    extra = listing.extra()
+    extra.update({key: value for key, value in notes.items() if value is not None})
+    return extra
