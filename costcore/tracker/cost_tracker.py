@@ -1,0 +1,206 @@
+"""The online COST / TransT tracker: initialise once, then one forward pass per frame.
+
+At ``initialize`` the template crop (factor 2, 128 px) is encoded and the description goes
+through BERT once; both are cached for the whole video (no template update, as in the paper).
+Each ``track`` crops the search region (factor 4, 256 px) around the previous box, runs the
+visual branch, the visual-linguistic fusion and the head, picks the best candidate under a
+Hann-window prior, maps its box back to the frame and clips it (TransT's rules).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from costcore.boxes import Box
+from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.model.cost import COSTModel, TemplateState
+from costcore.model.language import LanguageState
+from costcore.tracker.crop import SearchCrop
+from costcore.tracker.postprocess import choose_candidate, clip_state
+
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; asking for CUDA without one is an error."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("CUDA was requested but no CUDA device is available")
+    return resolved
+
+
+class COSTTracker(TrackerEngine):
+    """COST (or TransT for a visual-only model) behind the engine interface.
+
+    ``autocast`` ("bf16" / "fp16") runs the network in reduced precision (meant for CUDA);
+    ``window_influence`` is TransT's 0.49. ``track`` (alias ``step``) returns a
+    :class:`TrackResult` with the raw score map over the search region and per-stage timings
+    in ms: crop, visual (backbone + feature fusion + visual-token convs), fusion (the
+    visual-linguistic transformer), prediction (head, softmax, window, box), total; the first
+    result after ``initialize`` also carries template and language (computed once).
+    """
+
+    yields_score_map = True
+
+    def __init__(
+        self,
+        model: COSTModel,
+        device: str | torch.device = "auto",
+        autocast: str | None = None,
+        window_influence: float = 0.49,
+    ) -> None:
+        if autocast is not None and autocast not in AUTOCAST_DTYPES:
+            raise ValueError(f"autocast must be None, 'bf16' or 'fp16', not {autocast!r}")
+        if not 0.0 <= window_influence <= 1.0:
+            raise ValueError("window_influence must be in [0, 1]")
+        self._device = resolve_device(device)
+        self.model = model.to(self._device).eval()
+        self.autocast = autocast
+        self.window_influence = window_influence
+        self.name = "transt" if model.visual_only else "cost"
+        self.config = model.config
+        self._template: TemplateState | None = None
+        self._language: LanguageState | None = None
+        self._fill = (0.0, 0.0, 0.0)
+        self._state = (0.0, 0.0, 0.0, 0.0)  # cx, cy, w, h (TransT's clipped state)
+        self.init_timings_ms: dict[str, float] = {}
+        self._pending_timings: dict[str, float] = {}
+
+    @classmethod
+    def from_weights(
+        cls,
+        weights: str | Path,
+        device: str | torch.device = "auto",
+        autocast: str | None = None,
+        window_influence: float = 0.49,
+    ) -> COSTTracker:
+        """A tracker over a COST checkpoint folder or a TransT ``.pth`` file (safe loading)."""
+        from costcore.model.checkpoint import load_model
+
+        resolved = resolve_device(device)
+        model, _ = load_model(weights, resolved)
+        return cls(model, resolved, autocast, window_influence)
+
+    # --- engine interface ----------------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        return str(self._device)
+
+    def describe(self) -> str:
+        precision = f", {self.autocast}" if self.autocast else ""
+        return f"{self.name} ({self.device}{precision})"
+
+    def initialize(self, frame: np.ndarray, box: Box, text: str = "") -> None:
+        frame = _check_frame(frame)
+        box = Box(*map(float, box))
+        if not box.is_valid():
+            raise ValueError(f"the initial box must have a positive size, got {box}")
+        # TransT pads every crop of the video with the first frame's mean colour
+        self._fill = tuple(float(c) for c in frame.reshape(-1, 3).mean(axis=0))
+        self._state = (*box.center, box.w, box.h)
+        cfg = self.config
+        crop = SearchCrop.around(box, cfg.template_factor, cfg.template_size)
+        timings: dict[str, float] = {}
+        with self._inference():
+            with self._timer(timings, "template"):
+                self._template = self.model.encode_template(
+                    self._to_tensor(crop.extract(frame, self._fill))
+                )
+            if self.model.visual_only:
+                self._language = None  # TransT: no language, nothing to time
+            else:
+                with self._timer(timings, "language"):
+                    self._language = self.model.encode_language([text])
+        self.init_timings_ms = dict(timings)
+        self._pending_timings = dict(timings)
+
+    def step(self, frame: np.ndarray) -> TrackResult:
+        return self.track(frame)
+
+    # --- tracking ------------------------------------------------------------------------------
+    def track(self, frame: np.ndarray) -> TrackResult:
+        if self._template is None:
+            raise RuntimeError("call initialize() before track()")
+        frame = _check_frame(frame)
+        height, width = frame.shape[:2]
+        cfg = self.config
+        cx, cy, w, h = self._state
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        crop = SearchCrop.around(
+            Box(cx - w / 2, cy - h / 2, w, h), cfg.search_factor, cfg.search_size
+        )
+        with self._inference():
+            with self._timer(timings, "crop"):
+                search = self._to_tensor(crop.extract(frame, self._fill))
+            with self._timer(timings, "visual"):
+                tokens = self.model.visual(search, self._template)
+            with self._timer(timings, "fusion"):
+                tokens = self.model.fuse(tokens, self._language)
+            with self._timer(timings, "prediction"):
+                logits, boxes = self.model.predict(tokens)
+                scores = logits[0].float().softmax(dim=-1)[:, 0].cpu().numpy()
+                boxes_np = boxes[0].float().cpu().numpy()
+                best = choose_candidate(scores, self.window_influence)
+                frame_box = crop.to_frame(*boxes_np[best].tolist())
+                self._state = clip_state(*frame_box, width, height)
+        timings["total"] = (time.perf_counter() - start) * 1000.0
+        timings.update(self._pending_timings)
+        self._pending_timings = {}
+        side = self.model.score_map_size
+        cx, cy, w, h = self._state
+        return TrackResult(
+            box=Box(cx - w / 2, cy - h / 2, w, h).clipped(width, height),
+            score=float(scores[best]),
+            engine=self.name,
+            score_map=scores.reshape(side, side).astype(np.float32),
+            search_region=crop.region,
+            timings_ms=timings,
+        )
+
+    # --- helpers -------------------------------------------------------------------------------
+    def _to_tensor(self, crop: np.ndarray) -> torch.Tensor:
+        """uint8 HxWx3 -> float (1, 3, H, W) in [0, 1] on the device (converted after upload)."""
+        tensor = torch.from_numpy(np.ascontiguousarray(crop)).to(self._device)
+        return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+
+    @contextlib.contextmanager
+    def _inference(self) -> Iterator[None]:
+        with torch.inference_mode():
+            if self.autocast is None:
+                yield
+            else:
+                dtype = AUTOCAST_DTYPES[self.autocast]
+                with torch.autocast(device_type=self._device.type, dtype=dtype):
+                    yield
+
+    @contextlib.contextmanager
+    def _timer(self, timings: dict[str, float], stage: str) -> Iterator[None]:
+        """Wall time of a stage; CUDA is synchronised so queued kernels are counted."""
+        self._synchronize()
+        start = time.perf_counter()
+        yield
+        self._synchronize()
+        timings[stage] = (time.perf_counter() - start) * 1000.0
+
+    def _synchronize(self) -> None:
+        if self._device.type == "cuda":
+            torch.cuda.synchronize(self._device)
+
+
+def _check_frame(frame: np.ndarray) -> np.ndarray:
+    """An RGB uint8 ``(H, W, 3)`` frame (a contiguous view; never a copy when not needed)."""
+    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3:
+        shape = getattr(frame, "shape", None)
+        raise ValueError(f"expected an RGB frame of shape (H, W, 3), got {shape}")
+    if frame.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 frame, got {frame.dtype}")
+    return np.ascontiguousarray(frame)

@@ -1,0 +1,113 @@
+"""Crop geometry: TransT's side formula, exact crop <-> frame mapping, mean-colour padding."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from costcore.boxes import Box
+from costcore.tracker import SearchCrop, choose_candidate, clip_state, crop_side, hann_window
+
+FILL = (11.0, 22.0, 33.0)
+
+
+def test_crop_side_is_transt_s_formula() -> None:
+    # w=30, h=20, f=4: p = 3 * 25 = 75 -> sqrt(105 * 95) = 99.87 -> 100
+    assert crop_side(30, 20, 4.0) == 100
+    # f=2: p = 25 -> sqrt(55 * 45) = 49.75 -> 50
+    assert crop_side(30, 20, 2.0) == 50
+    w, h, f = 17.0, 42.0, 4.0
+    p = (f - 1) * (w + h) / 2
+    assert crop_side(w, h, f) == math.ceil(math.sqrt((w + p) * (h + p)))
+    assert crop_side(0.1, 0.1, 2.0) == 1  # never degenerate
+
+
+def test_region_is_centred_on_the_box() -> None:
+    crop = SearchCrop.around(Box(100, 50, 30, 20), 4.0, 256)
+    assert crop.side == 100
+    assert crop.region == Box(115 - 50, 60 - 50, 100, 100)
+    assert crop.scale == pytest.approx(2.56)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    x=st.floats(-50, 500),
+    y=st.floats(-50, 500),
+    w=st.floats(2, 200),
+    h=st.floats(2, 200),
+    factor=st.sampled_from([2.0, 4.0]),
+)
+def test_unmoved_head_output_keeps_the_box(x, y, w, h, factor) -> None:
+    box = Box(x, y, w, h)
+    crop = SearchCrop.around(box, factor, 256)
+    cx, cy, bw, bh = crop.to_frame(0.5, 0.5, w / crop.side, h / crop.side)
+    assert (cx, cy) == pytest.approx(box.center, abs=1e-9)
+    assert (bw, bh) == pytest.approx((w, h), rel=1e-12)
+    assert crop.to_crop(box) == pytest.approx((0.5, 0.5, w / crop.side, h / crop.side))
+
+
+def test_known_offset_in_the_crop_maps_to_the_frame() -> None:
+    crop = SearchCrop.around(Box(100, 50, 30, 20), 4.0, 256)  # side 100, 2.56 px per px
+    # 25.6 crop pixels right and 12.8 down = 10 and 5 frame pixels
+    cx, cy, w, h = crop.to_frame(0.5 + 25.6 / 256, 0.5 + 12.8 / 256, 0.1, 0.2)
+    assert (cx, cy, w, h) == pytest.approx((125.0, 65.0, 10.0, 20.0))
+
+
+def test_crop_pixels_follow_the_mapping() -> None:
+    """A bright pixel in the frame appears where the mapping says, at sub-pixel precision."""
+    frame = np.zeros((200, 300, 3), np.uint8)
+    frame[120, 170] = 255  # pixel centre (170.5, 120.5)
+    crop = SearchCrop(150.0, 100.0, 64.0, 64)  # 1:1, origin (118, 68)
+    patch = crop.extract(frame, (0, 0, 0))
+    assert patch.shape == (64, 64, 3) and patch.dtype == np.uint8
+    assert np.argwhere(patch[:, :, 0] == 255).tolist() == [[52, 52]]
+    zoomed = SearchCrop(150.0, 100.0, 64.0, 256).extract(frame, (0, 0, 0))
+    peak = np.unravel_index(np.argmax(zoomed[:, :, 0]), zoomed.shape[:2])
+    # frame (170.5, 120.5) -> crop 4 * (52.5, 52.5) = 210 -> pixel index 209.5 +- 0.5
+    assert abs(peak[0] - 209.5) <= 0.5 and abs(peak[1] - 209.5) <= 0.5
+
+
+def test_mean_colour_fills_outside_the_image_near_a_corner() -> None:
+    frame = np.full((100, 160, 3), 200, np.uint8)
+    box = Box(0, 0, 20, 10)  # top-left corner: the search region extends up and left
+    crop = SearchCrop.around(box, 4.0, 128)
+    region = crop.region
+    assert region.x < 0 and region.y < 0
+    patch = crop.extract(frame, FILL)
+    scale = crop.scale
+    # crop pixels whose frame position is left of / above the image are the fill colour
+    outside_x = int(math.floor(-region.x * scale)) - 1
+    outside_y = int(math.floor(-region.y * scale)) - 1
+    assert (patch[:, :outside_x] == np.array(FILL, np.uint8)).all()
+    assert (patch[:outside_y, :] == np.array(FILL, np.uint8)).all()
+    assert (patch[outside_y + 3 :, outside_x + 3 :] == 200).all()  # image content
+    # the previous box centre is inside the search region
+    cx, cy = box.center
+    assert region.x <= cx <= region.x + region.w and region.y <= cy <= region.y + region.h
+
+
+def test_crop_far_outside_the_image_is_all_fill() -> None:
+    frame = np.zeros((50, 50, 3), np.uint8)
+    patch = SearchCrop(500.0, 500.0, 40.0, 32).extract(frame, FILL)
+    assert (patch == np.array(FILL, np.uint8)).all()
+
+
+def test_hann_window_and_choice() -> None:
+    window = hann_window(4)
+    assert window.shape == (16,) and window.dtype == np.float32
+    assert np.allclose(window.reshape(4, 4), np.outer(np.hanning(4), np.hanning(4)))
+    flat = np.zeros(25, np.float32)
+    flat[0] = 0.9  # a corner peak loses against the window centre at influence 0.49
+    assert choose_candidate(flat, 0.49) == 12
+    assert choose_candidate(flat, 0.0) == 0
+    with pytest.raises(ValueError):
+        choose_candidate(np.zeros(10), 0.49)
+
+
+def test_clip_state_is_transt_s_bbox_clip() -> None:
+    assert clip_state(-5.0, 50.0, 3.0, 500.0, 200, 100) == (0.0, 50.0, 10.0, 100.0)
+    assert clip_state(250.0, 120.0, 40.0, 30.0, 200, 100) == (200.0, 100.0, 40.0, 30.0)
