@@ -22,6 +22,8 @@ class TrackResult:
     ``score_map`` (float32, values in [0, 1]) covers ``search_region`` (frame coordinates), so
     a view can draw it over the frame; engines without one leave both ``None``.
     ``timings_ms`` holds per-stage times (e.g. visual, language, fusion, prediction).
+    ``lost`` is True when the engine itself says it lost the target (the box is then its last
+    good one), so callers can flag the frame instead of trusting the box.
     """
 
     box: Box
@@ -30,6 +32,7 @@ class TrackResult:
     score_map: np.ndarray | None = None
     search_region: Box | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    lost: bool = False
 
 
 class TrackerEngine(ABC):

@@ -1,0 +1,29 @@
+"""Tracking engines behind one interface: COST/TransT, OpenCV CSRT/KCF, and interpolation.
+
+Import what you need from here; nothing heavy (torch, OpenCV's trackers) is imported until an
+engine is created, so the app can list engines at start-up for free.
+"""
+
+from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.engines.errors import EngineError, WeightsError
+from costcore.engines.registry import (
+    EngineInfo,
+    available_engines,
+    create_engine,
+    default_engine_name,
+    engine_info,
+    register_engine,
+)
+
+__all__ = [
+    "EngineError",
+    "EngineInfo",
+    "TrackResult",
+    "TrackerEngine",
+    "WeightsError",
+    "available_engines",
+    "create_engine",
+    "default_engine_name",
+    "engine_info",
+    "register_engine",
+]

@@ -1,0 +1,153 @@
+"""Which tracking engines exist, and how to build one by name.
+
+Engines register a factory under a short name with a one-line description. Factories may be
+given as ``"module:attribute"`` strings, resolved only when the engine is created, so importing
+this module (and listing engines in the app's menu) imports neither torch nor OpenCV's trackers:
+the app starts fast and a missing optional dependency only matters for the engine that needs it.
+A new tracker (All-in-One, VLT_TT, UVLTrack, ...) is one new module plus one ``register_engine``
+line below; the app and the CLI pick it up from here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from os import PathLike
+
+from costcore.engines.base import TrackerEngine
+from costcore.engines.errors import EngineError
+
+EngineFactory = Callable[..., TrackerEngine]
+WeightsPath = str | PathLike[str]
+
+#: the engine used when no weights are configured: embedded in OpenCV, needs nothing else
+CLASSICAL_DEFAULT = "csrt"
+#: the engine used when weights are configured
+WEIGHTS_DEFAULT = "cost"
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """A registered engine: its name, what it is in one line, and how to build it.
+
+    ``factory`` is called as ``factory(weights=..., device=..., **options)`` (``weights`` only
+    when ``takes_weights``) and returns a fresh, uninitialised :class:`TrackerEngine`.
+    """
+
+    name: str
+    description: str
+    factory: str | EngineFactory
+    takes_weights: bool = False
+    needs_weights: bool = False
+
+    def load_factory(self) -> EngineFactory:
+        """Import the factory now (the only place an engine's heavy imports happen)."""
+        if not isinstance(self.factory, str):
+            return self.factory
+        module_name, _, attribute = self.factory.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as error:
+            raise EngineError(
+                f"engine '{self.name}' is not usable here: cannot import {module_name} ({error})"
+            ) from error
+        return getattr(module, attribute)
+
+
+_ENGINES: dict[str, EngineInfo] = {}
+
+
+def register_engine(
+    name: str,
+    factory: str | EngineFactory,
+    description: str,
+    *,
+    takes_weights: bool = False,
+    needs_weights: bool = False,
+    replace: bool = False,
+) -> None:
+    """Make an engine available under ``name`` (lower case, no spaces)."""
+    if not name or name != name.strip().lower() or " " in name:
+        raise ValueError(f"engine names are lower-case words, got {name!r}")
+    if name in _ENGINES and not replace:
+        raise ValueError(f"engine {name!r} is already registered")
+    if isinstance(factory, str) and ":" not in factory:
+        raise ValueError(f"lazy factories are 'module:attribute', got {factory!r}")
+    _ENGINES[name] = EngineInfo(
+        name, description, factory, takes_weights or needs_weights, needs_weights
+    )
+
+
+def available_engines() -> dict[str, str]:
+    """Registered engine names and their one-line descriptions, in registration order."""
+    return {name: info.description for name, info in _ENGINES.items()}
+
+
+def engine_info(name: str) -> EngineInfo:
+    """The registration of ``name``; an unknown name raises an error listing the known ones."""
+    try:
+        return _ENGINES[name]
+    except KeyError:
+        known = ", ".join(_ENGINES) or "none"
+        raise EngineError(f"unknown tracking engine {name!r}; available: {known}") from None
+
+
+def default_engine_name(weights: WeightsPath | None) -> str:
+    """``"cost"`` when weights are configured, else the embedded classical tracker."""
+    return WEIGHTS_DEFAULT if weights else CLASSICAL_DEFAULT
+
+
+def create_engine(
+    name: str,
+    weights: WeightsPath | None = None,
+    device: str = "auto",
+    **options: object,
+) -> TrackerEngine:
+    """Build a fresh engine by name.
+
+    ``weights`` is ignored by engines that take none (the OpenCV trackers), so callers can pass
+    the configured weights whatever engine the user picked. ``options`` are engine-specific
+    keyword arguments; unknown ones are reported as an error, not silently dropped.
+    """
+    info = engine_info(name)
+    if info.needs_weights and not weights:
+        raise EngineError(
+            f"engine '{name}' needs weights (a COST checkpoint folder or a TransT .pth file)"
+        )
+    factory = info.load_factory()
+    kwargs: dict[str, object] = {"device": device, **options}
+    if info.takes_weights:
+        kwargs["weights"] = weights
+    try:
+        inspect.signature(factory).bind(**kwargs)
+    except TypeError as error:
+        raise EngineError(f"engine '{name}': {error}") from None
+    except ValueError:  # a builtin without a signature: let the call itself decide
+        pass
+    return factory(**kwargs)
+
+
+register_engine(
+    "cost",
+    "costcore.engines.cost_engine:create_cost_engine",
+    "COST vision-language tracker (a COST checkpoint folder, or a TransT .pth: visual only)",
+    needs_weights=True,
+)
+register_engine(
+    "transt",
+    "costcore.engines.cost_engine:create_transt_engine",
+    "TransT, COST's visual branch without language (a TransT .pth or COST checkpoint)",
+    needs_weights=True,
+)
+register_engine(
+    "csrt",
+    "costcore.engines.opencv_engine:create_csrt_engine",
+    "OpenCV CSRT correlation-filter tracker (CPU, no weights; accurate, slower)",
+)
+register_engine(
+    "kcf",
+    "costcore.engines.opencv_engine:create_kcf_engine",
+    "OpenCV KCF kernelized correlation-filter tracker (CPU, no weights; fast, fixed size)",
+)

@@ -1,0 +1,107 @@
+"""The engine registry: names, defaults, lazy imports and clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from costcore.boxes import Box
+from costcore.engines import (
+    EngineError,
+    TrackerEngine,
+    TrackResult,
+    WeightsError,
+    available_engines,
+    create_engine,
+    default_engine_name,
+    engine_info,
+    register_engine,
+    registry,
+)
+
+
+def test_builtin_engines_are_listed_with_descriptions() -> None:
+    engines = available_engines()
+    assert {"cost", "transt", "csrt", "kcf"} <= set(engines)
+    assert all(isinstance(d, str) and d and "\n" not in d for d in engines.values())
+    assert engine_info("cost").needs_weights and not engine_info("csrt").takes_weights
+
+
+def test_unknown_engine_lists_the_available_ones() -> None:
+    with pytest.raises(EngineError) as error:
+        create_engine("siamfc")
+    message = str(error.value)
+    assert "siamfc" in message
+    for name in ("cost", "csrt", "kcf"):
+        assert name in message
+
+
+def test_default_engine_depends_on_weights() -> None:
+    assert default_engine_name(None) == "csrt"
+    assert default_engine_name("") == "csrt"
+    assert default_engine_name("checkpoints/cost") == "cost"
+    assert default_engine_name(Path("transt.pth")) == "cost"
+
+
+def test_cost_engine_without_weights_says_it_needs_them() -> None:
+    with pytest.raises(EngineError, match="needs weights"):
+        create_engine("cost")
+
+
+@pytest.mark.parametrize("name", ["cost", "transt"])
+def test_missing_weights_error_names_the_path(tmp_path: Path, name: str) -> None:
+    missing = tmp_path / "nowhere" / "transt.pth"
+    with pytest.raises(WeightsError) as error:
+        create_engine(name, weights=missing)
+    assert str(missing) in str(error.value)
+    assert error.value.path == missing
+
+
+def test_classical_engines_ignore_weights_and_reject_unknown_options() -> None:
+    engine = create_engine("csrt", weights="some/checkpoint", device="cpu")
+    assert engine.name == "csrt" and engine.device == "cpu"
+    with pytest.raises(EngineError, match="csrt"):
+        create_engine("csrt", threshold=0.3)
+
+
+def test_importing_the_registry_imports_neither_torch_nor_cv2() -> None:
+    code = (
+        "import sys, costcore.engines as e; e.available_engines(); "
+        "print('torch' in sys.modules, 'cv2' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+class _StillEngine(TrackerEngine):
+    """A plug-in for the test: reports the initial box forever."""
+
+    name = "still"
+
+    def __init__(self, device: str = "auto", jitter: float = 0.0) -> None:
+        self.jitter = jitter
+
+    def initialize(self, frame: np.ndarray, box: Box, text: str = "") -> None:
+        self.box = Box(*box)
+
+    def step(self, frame: np.ndarray) -> TrackResult:
+        return TrackResult(self.box, 1.0, self.name)
+
+
+def test_plugins_register_by_callable_or_lazy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
+    register_engine("still", _StillEngine, "a test engine that never moves")
+    assert available_engines()["still"] == "a test engine that never moves"
+    engine = create_engine("still", jitter=0.5)
+    assert isinstance(engine, _StillEngine) and engine.jitter == 0.5
+    with pytest.raises(ValueError, match="already registered"):
+        register_engine("still", _StillEngine, "again")
+    register_engine("broken", "costcore.no_such_module:factory", "cannot import")
+    with pytest.raises(EngineError, match="broken"):
+        create_engine("broken")
+    with pytest.raises(ValueError):
+        register_engine("Bad Name", _StillEngine, "x")

@@ -1,0 +1,62 @@
+"""The shared tracking loop: order, direction, timing and cancellation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from costcore.boxes import Box
+from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.engines.run import track_frames
+from costcore.errors import Cancelled
+
+
+class _Frames:
+    """Ten 'frames', each filled with its own index."""
+
+    frame_count = 10
+
+    def frame(self, index: int) -> np.ndarray:
+        return np.full((4, 4, 3), index, dtype=np.uint8)
+
+
+class _CountingEngine(TrackerEngine):
+    """Moves the box to x = the frame's pixel value, so the test sees which frame it got."""
+
+    name = "counting"
+
+    def initialize(self, frame: np.ndarray, box: Box, text: str = "") -> None:
+        self.box, self.text = Box(*box), text
+
+    def step(self, frame: np.ndarray) -> TrackResult:
+        return TrackResult(self.box._replace(x=float(frame[0, 0, 0])), 0.5, self.name)
+
+
+def test_forwards_from_start_to_stop() -> None:
+    engine = _CountingEngine()
+    steps = list(track_frames(engine, _Frames(), Box(0, 1, 2, 3), "a car", start=2, stop=6))
+    assert [s.index for s in steps] == [2, 3, 4, 5]
+    assert steps[0].initial and steps[0].result.box == Box(0, 1, 2, 3)
+    assert steps[0].result.score is None and engine.text == "a car"
+    assert [s.result.box.x for s in steps[1:]] == [3.0, 4.0, 5.0]
+    assert all(s.seconds >= 0 and s.frame is not None for s in steps)
+    assert int(steps[2].frame[0, 0, 0]) == 4
+
+
+def test_backwards_to_the_first_frame() -> None:
+    steps = list(
+        track_frames(_CountingEngine(), _Frames(), Box(0, 0, 1, 1), start=3, backwards=True)
+    )
+    assert [s.index for s in steps] == [3, 2, 1, 0]
+
+
+def test_cancel_and_bad_start() -> None:
+    calls = iter([False, False, True])
+    with pytest.raises(Cancelled):
+        list(
+            track_frames(
+                _CountingEngine(), _Frames(), Box(0, 0, 1, 1), cancelled=lambda: next(calls)
+            )
+        )
+    with pytest.raises(IndexError):
+        list(track_frames(_CountingEngine(), _Frames(), Box(0, 0, 1, 1), start=10))
