@@ -1,0 +1,133 @@
+"""Running an export in a worker thread: costcore writes the folder, then validates it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.workers import Task
+from costcore.annotation import VideoAnnotation
+from costcore.attributes import relative_speed
+from costcore.formats import Issue, validate_vlsot500, write_vlsot500
+from costcore.video import open_frame_source
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What the export dialog asks for."""
+
+    destination: Path  # the video folder to create, e.g. annotations/exports/Skiing
+    subset: int = 230  # 270 also writes relative_speed.txt
+    float_boxes: bool = False
+    speed_in_seconds: bool = False  # relative speed per second (video fps) instead of per frame
+    overwrite: bool = False
+
+
+@dataclass
+class ExportOutcome:
+    destination: Path
+    issues: list[Issue] = field(default_factory=list)
+
+
+def export_annotation(
+    annotation: VideoAnnotation,
+    frames: Any,
+    options: ExportOptions,
+    progress: Callable[[int, int], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> ExportOutcome:
+    """Write ``annotation`` with ``frames`` (what ``open_frame_source`` accepts) and validate.
+
+    Frames are read through a fresh uncached source so the export neither evicts the frames the
+    annotator is looking at nor competes with the view's prefetcher for the cache.
+    """
+    boxes, absent = annotation.export_arrays()
+    speed = None
+    if options.subset == 270:
+        fps = annotation.fps if options.speed_in_seconds else None
+        speed = relative_speed(boxes, absent, fps=fps)
+    source = open_frame_source(frames, cache_bytes=0)
+    try:
+        destination = write_vlsot500(
+            options.destination,
+            frames=source,
+            boxes=boxes,
+            absent=absent,
+            language=annotation.language,
+            attributes=annotation.attributes,
+            float_boxes=options.float_boxes,
+            relative_speed=speed,
+            overwrite=options.overwrite,
+            progress=progress,
+            is_cancelled=is_cancelled,
+        )
+    finally:
+        source.close()
+    return ExportOutcome(Path(destination), validate_vlsot500(destination))
+
+
+class ExportJob(QObject):
+    """One export in the background: ``progress``, then ``finished``/``failed``/``cancelled``."""
+
+    progress = Signal(int, int)
+    finished = Signal(object)  # ExportOutcome
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(
+        self,
+        annotation: VideoAnnotation,
+        frames: Any,
+        options: ExportOptions,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        snapshot = annotation.copy()  # later edits do not leak into a running export
+        self.options = options
+        self.outcome: ExportOutcome | None = None
+        self.error = ""
+        self.was_cancelled = False
+
+        def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+            return export_annotation(snapshot, frames, options, progress, cancelled)
+
+        self._task = Task(work, self)
+        self._task.progress.connect(self.progress)
+        self._task.finished.connect(self._finished)
+        self._task.failed.connect(self._failed)
+        self._task.cancelled.connect(self._cancelled)
+
+    def start(self) -> None:
+        self._task.start()
+
+    def cancel(self) -> None:
+        self._task.cancel()
+
+    @property
+    def running(self) -> bool:
+        return self._task.running
+
+    @property
+    def done(self) -> bool:
+        return not self._task.running and (
+            self.outcome is not None or bool(self.error) or self.was_cancelled
+        )
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._task.wait(timeout)
+
+    def _finished(self, outcome: ExportOutcome) -> None:
+        self.outcome = outcome
+        self.finished.emit(outcome)
+
+    def _failed(self, message: str) -> None:
+        self.error = message
+        self.failed.emit(message)
+
+    def _cancelled(self) -> None:
+        self.was_cancelled = True
+        self.cancelled.emit()
