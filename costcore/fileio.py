@@ -27,12 +27,24 @@ def fsync_directory(directory: str | Path) -> None:
         os.close(fd)
 
 
+def _default_file_mode() -> int:
+    """The mode a plain ``open()`` would give a new file (0666 less the umask).
+
+    ``mkstemp`` creates 0600 files; results and exports on shared storage must stay readable.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, _default_file_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
