@@ -78,7 +78,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--engine", help=f"one of: {engines} (default: cost with --weights, else csrt)"
     )
-    parser.add_argument("--weights", type=Path, help="COST checkpoint folder or TransT .pth file")
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        help="the engine's weights: COST checkpoint folder or TransT .pth; for allinone and "
+        "vlt_tt the authors' checkpoint file or a folder with it",
+    )
     parser.add_argument(
         "--tracker-name",
         metavar="NAME",
@@ -284,9 +289,7 @@ def _check_engine(args: argparse.Namespace) -> tuple[str, Path | None]:
         else:
             weights = weights.resolve()  # workers may not share our idea of '.'
     elif info.needs_weights:
-        raise CostcoreError(
-            f"engine '{engine}' needs --weights (a COST checkpoint folder or a TransT .pth file)"
-        )
+        raise CostcoreError(f"engine '{engine}' needs --weights ({info.weights_hint})")
     return engine, weights
 
 

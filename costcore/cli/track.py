@@ -75,7 +75,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--engine", help=f"one of: {engines} (default: cost with --weights, else csrt)"
     )
-    parser.add_argument("--weights", type=Path, help="COST checkpoint folder or TransT .pth file")
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        help="the engine's weights: COST checkpoint folder or TransT .pth; for allinone and "
+        "vlt_tt the authors' checkpoint file or a folder with it",
+    )
     parser.add_argument("--device", type=_device, default="auto", help="auto, cpu or cuda")
     parser.add_argument(
         "--out", type=Path, help="results file (default: <input name>.txt in the current folder)"

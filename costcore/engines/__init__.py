@@ -1,4 +1,5 @@
-"""Tracking engines behind one interface: COST/TransT, OpenCV CSRT/KCF, and interpolation.
+"""Tracking engines behind one interface: COST/TransT, All-in-One, VLT_TT, OpenCV CSRT/KCF, and
+interpolation.
 
 Import what you need from here; nothing heavy (torch, OpenCV's trackers) is imported until an
 engine is created, so the app can list engines at start-up for free.

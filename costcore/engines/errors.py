@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from costcore.errors import CostcoreError
+from costcore.errors import CostcoreError, FormatError
 
 
 class EngineError(CostcoreError):
@@ -22,3 +22,17 @@ class WeightsError(EngineError):
         self.path = Path(path)
         self.message = message
         super().__init__(f"{self.path}: {message}")
+
+
+class CheckpointError(WeightsError, FormatError):
+    """A checkpoint file that is missing, unreadable or does not fit the network.
+
+    Both a :class:`WeightsError` (what engines raise for weights) and a
+    :class:`~costcore.errors.FormatError` (what a malformed file raises); ``path`` names it.
+    """
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        self.path = Path(path)
+        self.message = message
+        self.line = None
+        Exception.__init__(self, f"{self.path}: {message}")

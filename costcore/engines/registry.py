@@ -4,8 +4,8 @@ Engines register a factory under a short name with a one-line description. Facto
 given as ``"module:attribute"`` strings, resolved only when the engine is created, so importing
 this module (and listing engines in the app's menu) imports neither torch nor OpenCV's trackers:
 the app starts fast and a missing optional dependency only matters for the engine that needs it.
-A new tracker (All-in-One, VLT_TT, UVLTrack, ...) is one new module plus one ``register_engine``
-line below; the app and the CLI pick it up from here.
+A new tracker (UVLTrack, LiteTrack, ...) is one new module plus one ``register_engine`` call
+below, as All-in-One and VLT_TT are; the app's engine picker and the CLI list from here.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class EngineInfo:
     factory: str | EngineFactory
     takes_weights: bool = False
     needs_weights: bool = False
+    #: what ``weights`` must be, for error messages
+    weights_hint: str = "a COST checkpoint folder or a TransT .pth file"
 
     def load_factory(self) -> EngineFactory:
         """Import the factory now (the only place an engine's heavy imports happen)."""
@@ -67,6 +69,7 @@ def register_engine(
     takes_weights: bool = False,
     needs_weights: bool = False,
     replace: bool = False,
+    weights_hint: str | None = None,
 ) -> None:
     """Make an engine available under ``name`` (lower case, no spaces)."""
     if not name or name != name.strip().lower() or " " in name:
@@ -75,8 +78,9 @@ def register_engine(
         raise ValueError(f"engine {name!r} is already registered")
     if isinstance(factory, str) and ":" not in factory:
         raise ValueError(f"lazy factories are 'module:attribute', got {factory!r}")
+    hint = {} if weights_hint is None else {"weights_hint": weights_hint}
     _ENGINES[name] = EngineInfo(
-        name, description, factory, takes_weights or needs_weights, needs_weights
+        name, description, factory, takes_weights or needs_weights, needs_weights, **hint
     )
 
 
@@ -113,9 +117,7 @@ def create_engine(
     """
     info = engine_info(name)
     if info.needs_weights and not weights:
-        raise EngineError(
-            f"engine '{name}' needs weights (a COST checkpoint folder or a TransT .pth file)"
-        )
+        raise EngineError(f"engine '{name}' needs weights ({info.weights_hint})")
     factory = info.load_factory()
     kwargs: dict[str, object] = {"device": device, **options}
     if info.takes_weights:
@@ -140,6 +142,20 @@ register_engine(
     "costcore.engines.cost_engine:create_transt_engine",
     "TransT, COST's visual branch without language (a TransT .pth or COST checkpoint)",
     needs_weights=True,
+)
+register_engine(
+    "allinone",
+    "costcore.engines.allinone:create_allinone_engine",
+    "All-in-One vision-language tracker (ViT, language token; the authors' .pth.tar or a folder)",
+    needs_weights=True,
+    weights_hint="All-in-One's checkpoint file, or a folder with it and config.json",
+)
+register_engine(
+    "vlt_tt",
+    "costcore.engines.vlt_tt:create_vlt_tt_engine",
+    "VLT_TT vision-language tracker (ModaMixer, TransT fusion; the authors' .pth or a folder)",
+    needs_weights=True,
+    weights_hint="VLT_TT's checkpoint file, or a folder with it, config.json and bert/",
 )
 register_engine(
     "csrt",
