@@ -43,6 +43,7 @@ VALID_LINES = {
     "some flags": ["0", "1", "0", "0", "1"],
     "flag line": [",".join(["0"] * FRAMES)],
     "speeds": ["0.000000"] + ["1.250000"] * (FRAMES - 1),
+    "attribute words": ["airplane,vehicle,white,top left"],
 }
 
 
@@ -111,6 +112,9 @@ def _check_reads(folder: Path, layout: str | None) -> None:
     assert np.isfinite(sequence.boxes).all()
     if sequence.relative_speed is not None:
         assert sequence.relative_speed.shape == (sequence.frame_count,)
+    if sequence.language_attributes is not None:
+        assert sequence.language_attributes.is_complete
+        assert "," not in "".join(sequence.language_attributes.words)
 
 
 def _feed(folder: Path, layout: str, name: str, content: bytes) -> None:

@@ -144,8 +144,15 @@ ANNOTATION_FILES = {
         "attributes.txt",
         "language.txt",
         "relative_speed.txt",
+        "language_attributes.txt",  # optional; the fuzz tests create it
     ],
-    "lasot": ["groundtruth.txt", "full_occlusion.txt", "out_of_view.txt", "nlp.txt"],
+    "lasot": [
+        "groundtruth.txt",
+        "full_occlusion.txt",
+        "out_of_view.txt",
+        "nlp.txt",
+        "language_attributes.txt",  # read in any layout when present
+    ],
     "tnl2k": ["groundtruth.txt", "language.txt"],
     "otb": ["groundtruth_rect.txt", "language.txt"],
     "uav123": ["{name}.txt"],

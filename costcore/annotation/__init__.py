@@ -16,6 +16,8 @@ from costcore.annotation.commands import (
     SetBox,
     SetFrames,
     SetLanguage,
+    SetLanguageAttribute,
+    SetLanguageAttributes,
 )
 from costcore.annotation.history import Listener, UndoStack
 from costcore.annotation.model import (
@@ -25,6 +27,7 @@ from costcore.annotation.model import (
     VideoAnnotation,
     validate_attribute,
     validate_attributes,
+    validate_language_attributes,
 )
 from costcore.annotation.session import (
     LoadedSession,
@@ -37,6 +40,7 @@ from costcore.annotation.session_codec import SCHEMA as SESSION_SCHEMA
 from costcore.annotation.session_codec import VERSION as SESSION_VERSION
 from costcore.annotation.session_codec import decode_session, encode_session
 from costcore.attributes.definitions import ATTRIBUTE_CODES, ATTRIBUTE_COUNT
+from costcore.language import LanguageAttributes, LanguageForm, LanguageInput
 
 __all__ = [
     "ATTRIBUTE_CODES",
@@ -48,6 +52,9 @@ __all__ = [
     "ClearFrames",
     "Command",
     "FrameAnnotation",
+    "LanguageAttributes",
+    "LanguageForm",
+    "LanguageInput",
     "Listener",
     "LoadedSession",
     "Macro",
@@ -59,6 +66,8 @@ __all__ = [
     "SetBox",
     "SetFrames",
     "SetLanguage",
+    "SetLanguageAttribute",
+    "SetLanguageAttributes",
     "UndoStack",
     "VideoAnnotation",
     "backup_path",
@@ -69,4 +78,5 @@ __all__ = [
     "save_session",
     "validate_attribute",
     "validate_attributes",
+    "validate_language_attributes",
 ]

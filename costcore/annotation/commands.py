@@ -23,9 +23,11 @@ from costcore.annotation.model import (
     validate_attribute,
     validate_attributes,
     validate_language,
+    validate_language_attributes,
 )
 from costcore.attributes.definitions import ATTRIBUTE_CODES
 from costcore.boxes import Box
+from costcore.language import WORD_LABELS, LanguageAttributes
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class Change:
     """What an apply/undo/redo touched: the app redraws these frames and autosaves."""
 
     frames: frozenset[int] = frozenset()
-    video: bool = False  # language or attributes changed
+    video: bool = False  # language, attribute words or attributes changed
 
     def __or__(self, other: Change) -> Change:
         return Change(self.frames | other.frames, self.video or other.video)
@@ -249,6 +251,68 @@ class SetLanguage(Command):
             return Change()
         video._replace_language(self._before)
         return Change(video=self._before != self.language)
+
+
+class _LanguageAttributesEdit(Command):
+    """Base of attribute-word commands: compute the new words from the current ones."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._before: LanguageAttributes | None = None
+
+    @abstractmethod
+    def _new_words(self, current: LanguageAttributes) -> LanguageAttributes:
+        """The four words after this edit."""
+
+    def apply(self, video: VideoAnnotation) -> Change:
+        self._before = video.language_attributes
+        new = self._new_words(self._before)
+        video._replace_language_attributes(new)
+        return Change(video=new != self._before)
+
+    def revert(self, video: VideoAnnotation) -> Change:
+        if self._before is None:
+            return Change()
+        changed = video.language_attributes != self._before
+        video._replace_language_attributes(self._before)
+        return Change(video=changed)
+
+
+class SetLanguageAttributes(_LanguageAttributesEdit):
+    """Replace VLT's four attribute words at once (None or four empty words clear them).
+
+    ``words``: a :class:`~costcore.language.LanguageAttributes` or four strings in file order
+    (major class, root class, colour, initial position); words are trimmed, and a comma, a
+    line break or a control character in one raises ValueError before anything changes.
+    """
+
+    def __init__(
+        self,
+        words: LanguageAttributes | Iterable[str] | None,
+        *,
+        text: str = "Edit attribute words",
+    ) -> None:
+        super().__init__(text)
+        self.words = validate_language_attributes(words)
+
+    def _new_words(self, current: LanguageAttributes) -> LanguageAttributes:
+        return self.words
+
+
+class SetLanguageAttribute(_LanguageAttributesEdit):
+    """Set one attribute word by field name (``"major_class"``, ``"root_class"``, ``"colour"``,
+    ``"initial_position"``); the other three stay as they are."""
+
+    def __init__(self, field: str, word: str, *, text: str | None = None) -> None:
+        if field not in WORD_LABELS:
+            known = ", ".join(WORD_LABELS)
+            raise KeyError(f"unknown attribute word {field!r}; expected one of: {known}")
+        self.field = field
+        self.word = LanguageAttributes().with_word(field, word).word(field)  # validated
+        super().__init__(text or f"Edit {WORD_LABELS[field]}")
+
+    def _new_words(self, current: LanguageAttributes) -> LanguageAttributes:
+        return current.with_word(self.field, self.word)
 
 
 class _AttributeEdit(Command):

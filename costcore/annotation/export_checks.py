@@ -14,6 +14,7 @@ from costcore.annotation import VideoAnnotation
 from costcore.annotation.word_pieces import MAX_WORD_PIECES, WordPieceCounter
 from costcore.formats import Issue
 from costcore.formats import vlsot500_spec as spec
+from costcore.language import POSITION_SUGGESTIONS, is_known_position
 
 ERROR, WARNING = "error", "warning"
 MAX_LISTED = 20  # per kind; the rest are summarised
@@ -67,7 +68,26 @@ def check_before_export(
             )
     for problem in spec.attribute_problems(annotation.attributes):
         issues.append(Issue(ERROR, Path(spec.ATTRIBUTES), 1, problem))
+    _check_language_attributes(annotation, issues)
     return issues
+
+
+def _check_language_attributes(annotation: VideoAnnotation, issues: list[Issue]) -> None:
+    """The attribute words are optional, but written only as all four."""
+    words = annotation.language_attributes
+    path = Path(spec.LANGUAGE_ATTRIBUTES)
+    if words.is_empty:
+        return
+    if not words.is_complete:
+        message = f"{words.missing_message()} (or clear them all: the file is optional)"
+        issues.append(Issue(ERROR, path, 1, message))
+    position = words.initial_position
+    if position and not is_known_position(position):
+        message = (
+            f"initial position {position[:40]!r} is not built from the usual position words "
+            f"({', '.join(POSITION_SUGGESTIONS[:5])}, ...)"
+        )
+        issues.append(Issue(WARNING, path, 1, message))
 
 
 def _check_boxes(annotation: VideoAnnotation, issues: list[Issue]) -> None:

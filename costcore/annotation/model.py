@@ -20,6 +20,7 @@ import numpy as np
 from costcore.attributes.definitions import ATTRIBUTE_COUNT, ATTRIBUTES
 from costcore.boxes import Box
 from costcore.formats.sequence import Sequence
+from costcore.language import NO_ATTRIBUTES, LanguageAttributes, LanguageInput
 
 _NUMBER_TYPES = (int, float, np.integer, np.floating)
 
@@ -112,6 +113,19 @@ def validate_language(text: object) -> str:
     return text
 
 
+def validate_language_attributes(words: object) -> LanguageAttributes:
+    """VLT's four attribute words as :class:`LanguageAttributes` (None: no words).
+
+    Accepts a :class:`LanguageAttributes` or four strings in file order; ValueError naming the
+    word otherwise. Any word may be empty here (they are filled one by one).
+    """
+    if words is None:
+        return NO_ATTRIBUTES
+    if isinstance(words, LanguageAttributes):
+        return words
+    return LanguageAttributes.from_words(words)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class FrameAnnotation:
     """The annotation of one frame; immutable so undo states can share it.
@@ -180,6 +194,7 @@ class VideoAnnotation:
         language: str = "",
         attributes: Iterable[int] | None = None,
         frames: Iterable[FrameAnnotation] | None = None,
+        language_attributes: LanguageAttributes | Iterable[str] | None = None,
     ) -> None:
         if not isinstance(name, str) or not isinstance(source, str):
             raise ValueError("name and source must be strings")
@@ -193,6 +208,7 @@ class VideoAnnotation:
         if self._fps is not None and self._fps <= 0:
             raise ValueError(f"fps must be positive, got {self._fps}")
         self._language = validate_language(language)
+        self._language_attributes = validate_language_attributes(language_attributes)
         self._attributes = (
             [0] * ATTRIBUTE_COUNT if attributes is None else validate_attributes(attributes)
         )
@@ -248,6 +264,7 @@ class VideoAnnotation:
             language=sequence.language.strip(),
             attributes=sequence.attributes,
             frames=frames,
+            language_attributes=sequence.language_attributes,
         )
 
     # ----------------------------------------------------------------- video-level fields
@@ -276,6 +293,16 @@ class VideoAnnotation:
     @property
     def language(self) -> str:
         return self._language
+
+    @property
+    def language_attributes(self) -> LanguageAttributes:
+        """VLT's four attribute words (immutable; any may be empty, all empty = none set)."""
+        return self._language_attributes
+
+    @property
+    def language_input(self) -> LanguageInput:
+        """The sentence and the attribute words, for an engine (``text(form)`` picks one)."""
+        return LanguageInput(self._language, self._language_attributes)
 
     @property
     def attributes(self) -> list[int]:
@@ -394,6 +421,9 @@ class VideoAnnotation:
             absent=absent,
             language=self._language,
             attributes=list(self._attributes),
+            language_attributes=(
+                None if self._language_attributes.is_empty else self._language_attributes
+            ),
         )
 
     # ---------------------------------------------------------------- value semantics
@@ -405,6 +435,7 @@ class VideoAnnotation:
             "frame_size": self._frame_size,
             "fps": self._fps,
             "language": self._language,
+            "language_attributes": self._language_attributes.words,
             "attributes": list(self._attributes),
             "frames": [
                 (
@@ -428,6 +459,7 @@ class VideoAnnotation:
             language=self._language,
             attributes=self._attributes,
             frames=self._frames,
+            language_attributes=self._language_attributes,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -449,6 +481,9 @@ class VideoAnnotation:
 
     def _replace_language(self, text: str) -> None:
         self._language = validate_language(text)
+
+    def _replace_language_attributes(self, words: LanguageAttributes) -> None:
+        self._language_attributes = validate_language_attributes(words)
 
     def _replace_attributes(self, values: Iterable[int]) -> None:
         self._attributes = validate_attributes(values)

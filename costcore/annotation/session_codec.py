@@ -6,10 +6,15 @@ Layout (version 1)::
      "video": {"name": str, "source": str, "frame_count": int,
                "frame_size": [w, h] | null, "fps": float | null},
      "language": str, "attributes": [17 ints],
+     "language_attributes": null | {"major_class": str, "root_class": str, "colour": str,
+                                    "initial_position": str},
      "frames": [null | [provenance, absent 0/1, [x, y, w, h] | null, score | null,
                         engine | null], ...],
      "ui": {...}}
 
+``language_attributes`` (VLT's attribute words, ``costcore.language``) is optional: files
+without it, written before it existed, load with no words, and ``null`` means none. Adding it
+needed no new version: version-1 readers ignore keys they do not know.
 ``null`` is a frame nobody annotated yet. One short array per frame keeps a 10,000-frame
 session around a megabyte and quick to write. Floats are written with Python's shortest
 round-trip repr, so they load back bit for bit. Decoding trusts nothing: any problem becomes a
@@ -32,6 +37,7 @@ from costcore.annotation.model import (
     validate_language,
 )
 from costcore.errors import SessionError
+from costcore.language import WORD_FIELDS, LanguageAttributes
 
 SCHEMA = "cost-annotator-session"
 VERSION = 1
@@ -51,6 +57,7 @@ def encode_session(annotation: VideoAnnotation, ui: dict[str, Any] | None = None
             "fps": annotation.fps,
         },
         "language": annotation.language,
+        "language_attributes": _encode_words(annotation.language_attributes),
         "attributes": annotation.attributes,
         "frames": [_encode_frame(f) for f in annotation.frames],
         "ui": {} if ui is None else ui,
@@ -60,6 +67,10 @@ def encode_session(annotation: VideoAnnotation, ui: dict[str, Any] | None = None
     except (TypeError, ValueError, RecursionError) as error:
         raise ValueError(f"session data is not plain JSON data: {error}") from None
     return (text + "\n").encode("utf-8")
+
+
+def _encode_words(words: LanguageAttributes) -> dict[str, str] | None:
+    return None if words.is_empty else words.to_dict()
 
 
 def _encode_frame(frame: FrameAnnotation) -> list[Any] | None:
@@ -121,6 +132,7 @@ class _Decoder:
             )
         attributes = self.checked("attributes", validate_attributes, document, list)
         language = self.checked("language", validate_language, document, str)
+        language_attributes = self.language_attributes(document.get("language_attributes"))
         ui = document.get("ui", {})
         if not isinstance(ui, dict):
             raise self.fail("ui", f"expected an object, got {type(ui).__name__}")
@@ -134,6 +146,7 @@ class _Decoder:
                 language=language,
                 attributes=attributes,
                 frames=[self.frame(i, row) for i, row in enumerate(frames)],
+                language_attributes=language_attributes,
             )
         except ValueError as error:
             raise self.fail("video", str(error)) from None
@@ -155,6 +168,27 @@ class _Decoder:
             return check(self.field(document, key, kind))
         except ValueError as error:
             raise self.fail(key, str(error)) from None
+
+    def language_attributes(self, value: object) -> LanguageAttributes | None:
+        """The optional attribute words: absent or null (no words), or an object of 4 words."""
+        where = "language_attributes"
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected an object or null, got {type(value).__name__}")
+        unknown = sorted(set(value) - set(WORD_FIELDS))
+        if unknown:
+            raise self.fail(where, f"unknown word {_short(unknown[0])}")
+        words = []
+        for name in WORD_FIELDS:
+            word = value.get(name, "")
+            if not isinstance(word, str):
+                raise self.fail(f"{where}.{name}", f"expected a string, got {type(word).__name__}")
+            words.append(word)
+        try:
+            return LanguageAttributes(*words)
+        except ValueError as error:
+            raise self.fail(where, str(error)) from None
 
     def optional_number(self, value: object, where: str) -> float | None:
         if value is None:

@@ -7,9 +7,11 @@ missing, short, long or malformed file) is redone; files are only ever replaced 
 an interrupted run leaves finished files and nothing that looks finished but is not.
 
 Initialisation: the first frame whose target is visible, with its ground-truth box, and the
-sequence's language (``""`` when it has none). Frames before it (the target is absent at the
-start) get ``0,0,0,0`` -- the toolkit's "no target" box, which the absent ground truth of those
-frames also is -- and a time of 0, so the file still has exactly one line per frame.
+sequence's language (``""`` when it has none) in the run's language form: the sentence, or
+VLT's attribute words (``language_attributes.txt``; a sequence without them then fails with
+that reason instead of silently getting its sentence). Frames before it (the target is absent
+at the start) get ``0,0,0,0`` -- the toolkit's "no target" box, which the absent ground truth
+of those frames also is -- and a time of 0, so the file still has exactly one line per frame.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 
 from costcore.boxes import Box
 from costcore.errors import CostcoreError, FormatError
+from costcore.language import LanguageError, LanguageForm, LanguageInput
 
 TIMES_FOLDER = "times"
 
@@ -138,10 +141,14 @@ def _first_visible(boxes: np.ndarray, absent: np.ndarray, count: int) -> int | N
 
 
 def make_job(
-    sequence: object, results_dir: Path, tracker: str, max_frames: int | None = None
+    sequence: object,
+    results_dir: Path,
+    tracker: str,
+    max_frames: int | None = None,
+    language_form: LanguageForm | str = LanguageForm.SENTENCE,
 ) -> SequenceJob:
     """The job for a sequence read by :mod:`costcore.formats`; raises when there is no visible
-    target to initialise on."""
+    target to initialise on, or no language of ``language_form`` when that is attributes."""
     count = len(sequence.boxes)
     if len(sequence.frames) != count:
         raise FormatError(
@@ -153,6 +160,17 @@ def make_job(
     if first is None:
         within = f"the first {count} frames" if count < len(sequence.boxes) else "every frame"
         raise CostcoreError(f"the target is absent in {within}: nothing to initialise on")
+    language = LanguageInput(
+        (sequence.language or "").strip(), getattr(sequence, "language_attributes", None)
+    )
+    try:
+        text = language.text(language_form)
+    except LanguageError:
+        from costcore.formats.vlsot500_spec import LANGUAGE_ATTRIBUTES
+
+        raise CostcoreError(
+            f"no attribute words ({LANGUAGE_ATTRIBUTES}) for the language form 'attributes'"
+        ) from None
     return SequenceJob(
         name=sequence.name,
         folder=Path(sequence.root),
@@ -160,7 +178,7 @@ def make_job(
         frame_count=count,
         first_index=first,
         box=Box(*(float(v) for v in sequence.boxes[first])),
-        text=(sequence.language or "").strip(),
+        text=text,
         result_file=result_file(results_dir, tracker, sequence.name),
         times_file=times_file(results_dir, tracker, sequence.name),
     )
@@ -189,6 +207,7 @@ def plan_batch(
     sequences: Iterable[str] | None = None,
     max_frames: int | None = None,
     overwrite: bool = False,
+    language_form: LanguageForm | str = LanguageForm.SENTENCE,
 ) -> BatchPlan:
     """Read every sequence of ``dataset_dir`` (any layout) and sort it into to-do, done, failed.
 
@@ -196,12 +215,17 @@ def plan_batch(
     restricts the run to these names (sequence or folder names); a name that
     matches nothing is an error, so a typo does not silently run nothing. A sequence that cannot
     be read, or a second one with the same name (it would write the same file), is a failure of
-    that sequence only. ``overwrite`` redoes complete ones too.
+    that sequence only. ``overwrite`` redoes complete ones too. ``language_form`` picks what
+    each job's text is: the sentence, or the attribute words (a sequence without them fails).
     """
     from costcore.formats import detect_layout, iter_sequences, read_sequence
 
     dataset_dir = Path(dataset_dir)
     results_dir = Path(results_dir)
+    try:
+        language_form = LanguageForm.parse(language_form)
+    except ValueError as error:
+        raise CostcoreError(str(error)) from None
     if not tracker or tracker != tracker.strip() or any(c in tracker for c in "/\\"):
         raise CostcoreError(f"tracker name {tracker!r} must be a plain folder name")
     folders = list(iter_sequences(dataset_dir))
@@ -242,7 +266,7 @@ def plan_batch(
             continue
         seen[sequence.name] = folder
         try:
-            job = make_job(sequence, results_dir, tracker, max_frames)
+            job = make_job(sequence, results_dir, tracker, max_frames, language_form)
         except CostcoreError as error:
             plan.failed.append(SequenceFailure(sequence.name, str(error), folder))
             continue

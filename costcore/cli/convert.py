@@ -3,6 +3,10 @@
 Attributes are written where DESIGN.md §5 calls the rule exact (LEN, BRI, FM, SV, ARV) and 0
 elsewhere; heuristic proposals are printed for the annotator to confirm, never written. A
 VL-SOT500 source keeps its own (human) attributes; the proposals are then printed beside them.
+
+VLT's four attribute words go to the optional ``language_attributes.txt`` (one line
+"major class,root class,colour,initial position"): from ``--language-attributes``, else from the
+source's own ``language_attributes.txt`` when it has one; ``language.txt`` keeps the sentence.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from costcore.attributes import (
     propose_attributes,
     relative_speed,
 )
+from costcore.cli.language_options import add_attribute_words
 from costcore.cli.progress import ProgressBar
 from costcore.errors import CostcoreError
 from costcore.formats import (
@@ -50,6 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="VL-SOT230 (default) or VL-SOT270, which adds relative_speed.txt",
     )
     parser.add_argument("--language", help="the one-sentence description (default: the source's)")
+    add_attribute_words(
+        parser, "written to language_attributes.txt; default: the source's, if it has them"
+    )
     parser.add_argument("--layout", choices=LAYOUTS, help="skip auto-detection")
     parser.add_argument("--float", dest="float_boxes", action="store_true", help="float boxes")
     parser.add_argument(
@@ -71,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         raise CostcoreError(
             f"{args.src}: the sequence has no language description; give one with --language"
         )
+    words = args.language_attributes or sequence.language_attributes
+    if words is not None:
+        print(f"attribute words: {words.line()}")
     frames = open_frame_source(sequence.frames, cache_bytes=0, fps=args.fps)
     try:
         proposals = propose_attributes(
@@ -99,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         attributes=attributes,
         float_boxes=args.float_boxes,
         relative_speed=speed,
+        language_attributes=words,
         overwrite=args.overwrite,
         progress=ProgressBar("writing frames"),
     )

@@ -2,7 +2,9 @@
 
 For each sequence folder (any supported layout) the engine starts from the first frame with a
 visible target, with its ground-truth box and the sequence's language ("" when it has none),
-and writes ``<results>/<tracker>/<sequence>.txt`` (``%.3f`` x,y,w,h, one line per frame; frames
+or with ``--language-form attributes`` its four attribute words (``language_attributes.txt``,
+VLT's annotation; a sequence without them is reported as unusable), and writes
+``<results>/<tracker>/<sequence>.txt`` (``%.3f`` x,y,w,h, one line per frame; frames
 before the first visible one get 0,0,0,0) and ``<results>/<tracker>/times/<sequence>_time.txt``
 (``%.8f`` seconds per frame). Files are written atomically; sequences whose files are complete
 are skipped, so an interrupted run (Ctrl+C, a crash) is resumed by running the same command
@@ -24,7 +26,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from costcore.batch.runner import BatchListener, BatchResult
 from costcore.batch.tracking import CANCELLED, DONE, SequenceOutcome
+from costcore.cli.language_options import add_language_form
 from costcore.errors import CostcoreError
+from costcore.language import LanguageForm
 
 if TYPE_CHECKING:
     from costcore.batch.jobs import BatchPlan, SequenceJob
@@ -121,16 +125,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="redo sequences whose files are complete"
     )
+    add_language_form(
+        parser,
+        "default: sentence; the attribute words come from each sequence's "
+        "language_attributes.txt, and the default results folder then ends in '-attributes'",
+        default=LanguageForm.SENTENCE.value,
+    )
     parser.set_defaults(handler=run_dataset)
 
 
-def default_tracker_name(engine: str, weights: Path | None) -> str:
+def default_tracker_name(
+    engine: str,
+    weights: Path | None,
+    language_form: LanguageForm | str = LanguageForm.SENTENCE,
+) -> str:
     """``csrt``; ``cost-<weights name>`` when weights are given, so that results of two
-    checkpoints never land (and get skipped) in the same folder."""
-    if weights is None:
-        return engine
-    stem = weights.name if weights.is_dir() else weights.stem
-    return f"{engine}-{stem}" if stem else engine
+    checkpoints never land (and get skipped) in the same folder; ``-attributes`` appended for
+    runs on the attribute words, for the same reason."""
+    name = engine
+    if weights is not None:
+        stem = weights.name if weights.is_dir() else weights.stem
+        name = f"{engine}-{stem}" if stem else engine
+    if LanguageForm.parse(language_form) is LanguageForm.ATTRIBUTES:
+        name += "-attributes"
+    return name
 
 
 def _duration(seconds: float) -> str:
@@ -320,7 +338,8 @@ def run_dataset(args: argparse.Namespace) -> int:
 
     engine, weights = _check_engine(args)
     devices = worker_devices(args)
-    tracker = args.tracker_name or default_tracker_name(engine, weights)
+    form = LanguageForm.parse(args.language_form)
+    tracker = args.tracker_name or default_tracker_name(engine, weights, form)
     plan = plan_batch(
         args.dataset,
         args.results,
@@ -328,6 +347,7 @@ def run_dataset(args: argparse.Namespace) -> int:
         sequences=args.sequences,
         max_frames=args.max_frames,
         overwrite=args.overwrite,
+        language_form=form,
     )
     out = sys.stdout
     print(
@@ -341,7 +361,8 @@ def run_dataset(args: argparse.Namespace) -> int:
     if len(devices) > len(plan.jobs):
         devices = devices[: len(plan.jobs)]  # no idle worker loads an engine for nothing
     workers = f"{len(devices)} workers on {', '.join(devices)}" if len(devices) > 1 else devices[0]
-    print(f"{tracker}: engine {engine} ({workers})", file=out)
+    language = "; language: attribute words" if form is LanguageForm.ATTRIBUTES else ""
+    print(f"{tracker}: engine {engine} ({workers}){language}", file=out)
     out.flush()
     reporter = RunReporter(tracker, len(plan.jobs), plan.frames_to_track)
     try:

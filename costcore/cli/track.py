@@ -3,6 +3,10 @@
 Writes the toolkit's result format (``x,y,w,h`` with ``%.3f``, one line per frame, line 1 the
 initial box), optionally the per-frame times (``%.8f`` seconds) and a video with the boxes drawn,
 so an engine can be benchmarked and eyeballed without the app.
+
+The engine reads the sentence (``--text``, default the sequence's) or, with ``--language-form
+attributes``, VLT's four attribute words (``--language-attributes``, default the sequence's
+``language_attributes.txt``), given to it as one phrase.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from costcore.boxes import Box
+from costcore.cli.language_options import add_attribute_words, add_language_form
 from costcore.cli.progress import ProgressBar
 from costcore.engines.result_files import (  # noqa: F401  (format_* re-exported)
     format_results,
@@ -24,6 +29,7 @@ from costcore.engines.result_files import (  # noqa: F401  (format_* re-exported
     write_times,
 )
 from costcore.errors import CostcoreError
+from costcore.language import LanguageForm, LanguageInput
 
 #: colour of the drawn box, RGB; deliberately not symmetric under an RGB/BGR swap
 BOX_COLOR_RGB = (255, 64, 0)
@@ -72,6 +78,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="initial box on the first frame (default for --sequence: its first gt box)",
     )
     parser.add_argument("--text", help="language description (default: the sequence's, else empty)")
+    add_attribute_words(parser, "default: the sequence's language_attributes.txt")
+    add_language_form(
+        parser, "default: attributes when --language-attributes is given, else sentence"
+    )
     parser.add_argument(
         "--engine", help=f"one of: {engines} (default: cost with --weights, else csrt)"
     )
@@ -93,8 +103,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_track)
 
 
-def _open_input(args: argparse.Namespace) -> tuple[object, str, Box | None, str]:
-    """The frame source, a name for it, and the sequence's first box and text when it has them."""
+def _open_input(args: argparse.Namespace) -> tuple[object, str, Box | None, LanguageInput]:
+    """The frame source, a name for it, and the sequence's first box and language when it has
+    them."""
     from costcore.video import open_frame_source
 
     if args.sequence is not None:
@@ -105,13 +116,14 @@ def _open_input(args: argparse.Namespace) -> tuple[object, str, Box | None, str]
         if len(sequence.boxes) and not sequence.absent[0]:
             box = Box(*(float(v) for v in sequence.boxes[0]))
         source = open_frame_source(sequence.frames, prefetch=4)
-        return source, sequence.name, box, sequence.language
+        language = LanguageInput(sequence.language, sequence.language_attributes)
+        return source, sequence.name, box, language
     path = Path(args.frames if args.frames is not None else args.video)
     source = open_frame_source(path, prefetch=4)
     name = path.stem if args.video is not None else path.name
     if args.frames is not None and name.lower() in ("img", "imgs"):  # <sequence>/img/
         name = path.resolve().parent.name
-    return source, name or "results", None, ""
+    return source, name or "results", None, LanguageInput()
 
 
 class BoxVideoWriter:
@@ -144,12 +156,20 @@ class BoxVideoWriter:
         self._writer.release()
 
 
+def _language_form(args: argparse.Namespace) -> LanguageForm:
+    if args.language_form is not None:
+        return LanguageForm.parse(args.language_form)
+    if args.language_attributes is not None:
+        return LanguageForm.ATTRIBUTES
+    return LanguageForm.SENTENCE
+
+
 def run_track(args: argparse.Namespace) -> int:
     """Track, write the results (and times, video), and report speed and engine."""
     from costcore.engines.registry import create_engine, default_engine_name, engine_info
     from costcore.engines.run import track_frames
 
-    source, name, sequence_box, sequence_text = _open_input(args)
+    source, name, sequence_box, sequence_language = _open_input(args)
     try:
         box = Box(*args.bbox) if args.bbox is not None else sequence_box
         if box is None:
@@ -157,14 +177,26 @@ def run_track(args: argparse.Namespace) -> int:
                 "--bbox X Y W H is required with --frames and --video "
                 "(and for sequences whose first frame has no box)"
             )
-        text = args.text if args.text is not None else sequence_text
+        language = LanguageInput(
+            args.text if args.text is not None else sequence_language.sentence,
+            args.language_attributes or sequence_language.attributes,
+        )
+        form = _language_form(args)
+        if form is LanguageForm.ATTRIBUTES and not language.has(form):
+            raise CostcoreError(
+                "--language-form attributes needs attribute words: give --language-attributes "
+                "or use a sequence with language_attributes.txt"
+            )
         engine_name = args.engine or default_engine_name(args.weights)
         info = engine_info(engine_name)
         if args.weights is not None and not info.takes_weights:
             print(
                 f"note: engine '{engine_name}' uses no weights; ignoring --weights", file=sys.stderr
             )
-        engine = create_engine(engine_name, weights=args.weights, device=args.device)
+        engine = create_engine(
+            engine_name, weights=args.weights, device=args.device, language_form=form
+        )
+        text = engine.language_text(language)  # what the engine reads, for the report
 
         count = source.frame_count
         if args.max_frames is not None:
@@ -181,7 +213,7 @@ def run_track(args: argparse.Namespace) -> int:
         progress = ProgressBar(f"track {name}")
         started = time.perf_counter()
         try:
-            for step in track_frames(engine, source, box, text, stop=count):
+            for step in track_frames(engine, source, box, language, stop=count):
                 lost = step.result.lost
                 lost_frames += lost
                 boxes.append(Box(*step.result.box))
@@ -207,6 +239,8 @@ def run_track(args: argparse.Namespace) -> int:
     tracked = max(len(seconds) - 1, 0)
     engine_fps = tracked / max(sum(seconds[1:]), 1e-9)
     print(f"engine: {engine.describe()} - {info.description}")
+    if form is LanguageForm.ATTRIBUTES:
+        print(f"language (attribute words): {text}")
     print(
         f"{len(boxes)} frames, {engine_fps:.1f} FPS tracking, {len(boxes) / wall:.1f} FPS overall"
         + (f", target lost on {lost_frames} frames" if lost_frames else "")

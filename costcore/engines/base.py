@@ -3,6 +3,12 @@
 An engine is initialised once with a frame, the target's box and the language description,
 then stepped frame by frame. Engines are plug-ins: the app and the CLI know only this module
 and the registry, so a new tracker is a new module, nothing else.
+
+Language reaches ``initialize`` as one string, as VLT and COST read it. A video may say it two
+ways (the sentence, or VLT's four attribute words: ``costcore.language``); callers hand a
+:class:`~costcore.language.LanguageInput` to :func:`costcore.engines.run.track_frames`, which
+renders the form the engine is set to (``engine.language_form``, chosen with
+``create_engine(..., language_form=...)``) through :meth:`TrackerEngine.language_text`.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from costcore.boxes import Box
+from costcore.language import LanguageForm, LanguageInput
 
 
 @dataclass
@@ -42,6 +49,8 @@ class TrackerEngine(ABC):
     name: str = "engine"
     #: whether ``step`` returns a score map for the confidence overlay
     yields_score_map: bool = False
+    #: which language a :class:`LanguageInput` gives this engine (sentence by default)
+    language_form: LanguageForm = LanguageForm.SENTENCE
 
     @property
     def device(self) -> str:
@@ -55,6 +64,16 @@ class TrackerEngine(ABC):
     @abstractmethod
     def step(self, frame: np.ndarray) -> TrackResult:
         """Track into the next frame (RGB uint8) and return the result."""
+
+    def language_text(self, language: str | LanguageInput) -> str:
+        """The text ``initialize`` gets: a string as it is, a :class:`LanguageInput` rendered
+        in :attr:`language_form` (:class:`~costcore.language.LanguageError` when that form is
+        missing, e.g. no attribute words)."""
+        if isinstance(language, LanguageInput):
+            return language.text(self.language_form)
+        if isinstance(language, str):
+            return language
+        raise TypeError(f"language must be a str or LanguageInput, got {type(language).__name__}")
 
     def describe(self) -> str:
         """One line for status bars and logs: which engine, on which device."""

@@ -18,6 +18,7 @@ from os import PathLike
 
 from costcore.engines.base import TrackerEngine
 from costcore.engines.errors import EngineError
+from costcore.language import LanguageForm
 
 EngineFactory = Callable[..., TrackerEngine]
 WeightsPath = str | PathLike[str]
@@ -107,6 +108,8 @@ def create_engine(
     name: str,
     weights: WeightsPath | None = None,
     device: str = "auto",
+    *,
+    language_form: LanguageForm | str | None = None,
     **options: object,
 ) -> TrackerEngine:
     """Build a fresh engine by name.
@@ -114,7 +117,15 @@ def create_engine(
     ``weights`` is ignored by engines that take none (the OpenCV trackers), so callers can pass
     the configured weights whatever engine the user picked. ``options`` are engine-specific
     keyword arguments; unknown ones are reported as an error, not silently dropped.
+    ``language_form`` (``"sentence"`` or ``"attributes"``) sets which language a
+    :class:`~costcore.language.LanguageInput` gives the engine; None keeps its default.
     """
+    form = None
+    if language_form is not None:
+        try:
+            form = LanguageForm.parse(language_form)
+        except ValueError as error:
+            raise EngineError(f"engine '{name}': {error}") from None
     info = engine_info(name)
     if info.needs_weights and not weights:
         raise EngineError(f"engine '{name}' needs weights ({info.weights_hint})")
@@ -128,7 +139,10 @@ def create_engine(
         raise EngineError(f"engine '{name}': {error}") from None
     except ValueError:  # a builtin without a signature: let the call itself decide
         pass
-    return factory(**kwargs)
+    engine = factory(**kwargs)
+    if form is not None:
+        engine.language_form = form
+    return engine
 
 
 register_engine(

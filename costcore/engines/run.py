@@ -17,6 +17,7 @@ import numpy as np
 from costcore.boxes import Box
 from costcore.engines.base import TrackerEngine, TrackResult
 from costcore.errors import Cancelled
+from costcore.language import LanguageInput
 
 
 class FrameReader(Protocol):
@@ -48,7 +49,7 @@ def track_frames(
     engine: TrackerEngine,
     frames: FrameReader,
     box: Box,
-    text: str = "",
+    text: str | LanguageInput = "",
     *,
     start: int = 0,
     stop: int | None = None,
@@ -60,6 +61,8 @@ def track_frames(
     Forwards it runs up to ``stop`` (exclusive, default the last frame); with ``backwards``
     it runs down to ``stop`` (exclusive, default past frame 0). Decoding time is not counted
     in ``seconds``. ``cancelled`` is polled before every frame and raises :class:`Cancelled`.
+    ``text`` is the description as a string, or a :class:`LanguageInput` rendered in the
+    engine's ``language_form`` (sentence or attribute words) before anything runs.
     """
     count = frames.frame_count
     if not 0 <= start < count:
@@ -69,9 +72,10 @@ def track_frames(
         stop = -1 if backwards else count
     stop = max(min(stop, count), -1)
 
+    language = engine.language_text(text)  # a missing form fails before any decoding
     frame = frames.frame(start)
     began = time.perf_counter()
-    engine.initialize(frame, Box(*box), text)
+    engine.initialize(frame, Box(*box), language)
     seconds = time.perf_counter() - began
     initial = TrackResult(Box(*box), None, engine.name)
     yield TrackStep(start, initial, seconds, initial=True, frame=frame)

@@ -11,17 +11,27 @@ import numpy as np
 from costcore.errors import FormatError
 from costcore.formats.frames import FrameListing
 from costcore.formats.sequence import Sequence
-from costcore.formats.textfiles import BoxFile, read_language
+from costcore.formats.textfiles import BoxFile, read_language, read_language_attributes
+from costcore.formats.vlsot500_spec import LANGUAGE_ATTRIBUTES
 
 
 def reader(function: Callable[[Path], Sequence]) -> Callable[[str | Path], Sequence]:
     """Decorate a layout reader so OS-level failures (permissions, a file vanishing while
-    it is read) surface as a FormatError naming the path, like every other bad input."""
+    it is read) surface as a FormatError naming the path, like every other bad input.
+
+    It also reads ``language_attributes.txt`` (VLT's attribute words) when the sequence folder
+    has one, whatever the layout: no public dataset ships it, but an annotator may add it next
+    to a LaSOT or TNL2K sequence, and a folder without it reads exactly as before.
+    """
 
     @functools.wraps(function)
     def read(folder: str | Path) -> Sequence:
         try:
-            return function(Path(folder))
+            sequence = function(Path(folder))
+            words_path = Path(folder) / LANGUAGE_ATTRIBUTES
+            if sequence.language_attributes is None and words_path.is_file():
+                sequence.language_attributes = read_language_attributes(words_path)
+            return sequence
         except OSError as error:
             path = error.filename if isinstance(error.filename, str) else folder
             raise FormatError(path, f"cannot read: {error.strerror or error}") from error

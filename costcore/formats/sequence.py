@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from costcore.language import LanguageAttributes
+
 
 @dataclass
 class Sequence:
@@ -26,6 +28,8 @@ class Sequence:
     language: str = ""
     attributes: list[int] | None = None  # the 17 VL-SOT500 attributes when the layout has them
     relative_speed: np.ndarray | None = None  # (N,) when the layout has relative_speed.txt
+    #: VLT's four attribute words, from ``language_attributes.txt`` when the folder has one
+    language_attributes: LanguageAttributes | None = None
     extra: dict[str, object] = field(default_factory=dict)  # layout-specific leftovers
 
     def __post_init__(self) -> None:

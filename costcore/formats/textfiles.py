@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from costcore.errors import FormatError
+from costcore.language import LanguageAttributes
 
 _BOM = b"\xef\xbb\xbf"
 # ASCII digits only: Python's float() would also take "1_000" or full-width digits.
@@ -158,6 +159,25 @@ def read_language(path: str | Path) -> str:
         if line.strip():
             return line.strip()
     return ""
+
+
+def read_language_attributes(path: str | Path) -> LanguageAttributes:
+    """``language_attributes.txt``: one line of the four attribute words, comma-separated.
+
+    Like the other readers it accepts a BOM, ``\\r\\n`` and a missing final newline, and trims
+    spaces around the commas; everything else (another word count, an empty word, a second
+    line, a blank line) is a FormatError naming the file and line.
+    """
+    path = Path(path)
+    lines = data_lines(path, read_text(path))
+    if not lines:
+        raise FormatError(path, "the file is empty; expected one line of 4 attribute words")
+    if len(lines) > 1:
+        raise FormatError(path, "the attribute words must be on one line", 2)
+    try:
+        return LanguageAttributes.parse(lines[0])
+    except ValueError as error:
+        raise FormatError(path, str(error), 1) from None
 
 
 def read_int_row(path: str | Path, count: int) -> list[int]:

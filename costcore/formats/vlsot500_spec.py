@@ -18,6 +18,8 @@ GROUNDTRUTH = "groundtruth_rect.txt"
 ABSENT = "absent.txt"
 ATTRIBUTES = "attributes.txt"
 LANGUAGE = "language.txt"
+#: optional: VLT's four attribute words on one comma-separated line (costcore.language)
+LANGUAGE_ATTRIBUTES = "language_attributes.txt"
 RELATIVE_SPEED = "relative_speed.txt"
 
 ABSENT_LINE = "0,0,0,0"

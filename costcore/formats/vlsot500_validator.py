@@ -19,6 +19,15 @@ import cv2
 import numpy as np
 
 from costcore.formats import vlsot500_spec as spec
+from costcore.language import (
+    POSITION_SUGGESTIONS,
+    SEPARATOR,
+    WORD_COUNT,
+    WORD_FIELDS,
+    WORD_LABELS,
+    is_known_position,
+    normalize_word,
+)
 
 ERROR = "error"
 WARNING = "warning"
@@ -246,6 +255,45 @@ def _check_language(path: Path, lines: list[str], report: _Report) -> None:
         report.error(path, number, "language must be one sentence on one line", "extra line")
 
 
+def _check_language_attributes(path: Path, lines: list[str], report: _Report) -> None:
+    """One line of exactly 4 non-empty words, commas only between them (as the writer does)."""
+    if not lines:
+        return  # an empty file is already reported
+    for number in range(2, len(lines) + 1):
+        report.error(path, number, "the attribute words must be on one line", "extra line")
+    line = lines[0]
+    if not line.strip():
+        report.error(path, 1, f"blank line; expected the {WORD_COUNT} attribute words")
+        return
+    fields = line.split(SEPARATOR)
+    if any(field != field.strip() for field in fields):
+        report.error(path, 1, "spaces around a comma or at the ends; write the words as a,b,c,d")
+    if len(fields) != WORD_COUNT:
+        labels = ", ".join(WORD_LABELS[name] for name in WORD_FIELDS)
+        message = f"expected {WORD_COUNT} comma-separated words ({labels}), found {len(fields)}"
+        report.error(path, 1, message)
+        return
+    for position, (name, field) in enumerate(zip(WORD_FIELDS, fields, strict=True), start=1):
+        label = WORD_LABELS[name]
+        try:
+            word = normalize_word(field, name)
+        except ValueError as error:
+            report.error(path, 1, f"{error} (word {position})")
+            continue
+        if not word:
+            report.error(path, 1, f"the {label} (word {position}) is empty")
+        elif word != field.strip():
+            report.warning(path, 1, f"runs of spaces inside the {label} (word {position})")
+        if name == "initial_position" and word and not is_known_position(word):
+            usual = ", ".join(POSITION_SUGGESTIONS[:5])
+            report.warning(
+                path,
+                1,
+                f"initial position {word[:40]!r} is not built from the usual position words "
+                f"({usual}, ...)",
+            )
+
+
 def _check_relative_speed(path: Path, lines: list[str], report: _Report) -> None:
     for number, line in enumerate(lines, start=1):
         if _SPEED.fullmatch(line):
@@ -381,6 +429,11 @@ def _validate(folder: Path, report: _Report) -> None:
     language_lines = _read_lines(language_path, report)
     if language_lines is not None:
         _check_language(language_path, language_lines, report)
+
+    words_path = folder / spec.LANGUAGE_ATTRIBUTES
+    words_lines = _read_lines(words_path, report, required=False)
+    if words_lines is not None:
+        _check_language_attributes(words_path, words_lines, report)
 
     speed_path = folder / spec.RELATIVE_SPEED
     speed_lines = _read_lines(speed_path, report, required=False)

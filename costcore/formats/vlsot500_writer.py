@@ -21,6 +21,7 @@ import numpy as np
 from costcore.errors import Cancelled, ExportError
 from costcore.fileio import atomic_write_text, fsync_directory
 from costcore.formats import vlsot500_spec as spec
+from costcore.language import LanguageAttributes
 from costcore.video.base import FrameSource
 
 FrameInput = SequenceOf[Path | str] | FrameSource
@@ -114,6 +115,29 @@ def language_text(language: str) -> str:
     if not sentence:
         raise ExportError("the language description is empty; VL-SOT500 needs one sentence")
     return sentence + "\n"
+
+
+def language_attributes_text(words: LanguageAttributes | SequenceOf[str] | None) -> str | None:
+    """``language_attributes.txt``: the four attribute words on one comma-separated line.
+
+    None when there are no words (the file is optional and then not written). A partial set
+    is an error: the file holds all four words or does not exist.
+    """
+    if words is None:
+        return None
+    if not isinstance(words, LanguageAttributes):
+        try:
+            words = LanguageAttributes.from_words(words)
+        except ValueError as error:
+            raise ExportError(f"invalid attribute words: {error}") from None
+    if words.is_empty:
+        return None
+    if not words.is_complete:
+        raise ExportError(
+            f"the attribute words are incomplete ({words.missing_message()}); "
+            "fill in all four or clear them"
+        )
+    return words.line() + "\n"
 
 
 def relative_speed_text(relative_speed: object, count: int) -> str:
@@ -214,6 +238,7 @@ def write_vlsot500(
     attributes: SequenceOf[int],
     float_boxes: bool = False,
     relative_speed: object | None = None,
+    language_attributes: LanguageAttributes | SequenceOf[str] | None = None,
     overwrite: bool = False,
     progress: ProgressCallback | None = None,
     is_cancelled: Callable[[], bool] | None = None,
@@ -221,7 +246,9 @@ def write_vlsot500(
     """Write a VL-SOT500 folder at ``dest`` and return its path.
 
     ``frames`` are image paths or a FrameSource (JPEG files are byte-copied, other frames are
-    encoded at quality 95); ``boxes`` ``(N, 4)`` x, y, w, h; ``absent`` ``(N,)``. Raises
+    encoded at quality 95); ``boxes`` ``(N, 4)`` x, y, w, h; ``absent`` ``(N,)``.
+    ``language_attributes`` (VLT's four attribute words) adds ``language_attributes.txt``
+    when set; ``language.txt`` always holds the sentence. Raises
     :class:`ExportError` on invalid input or when ``dest`` exists and ``overwrite`` is False,
     :class:`Cancelled` when ``is_cancelled()`` turns True; either way ``dest`` is untouched.
     ``progress(done, total)`` is called after every frame.
@@ -243,6 +270,9 @@ def write_vlsot500(
     }
     if relative_speed is not None:
         texts[spec.RELATIVE_SPEED] = relative_speed_text(relative_speed, count)
+    words_text = language_attributes_text(language_attributes)
+    if words_text is not None:
+        texts[spec.LANGUAGE_ATTRIBUTES] = words_text
 
     if os.path.lexists(dest):
         if not overwrite:
