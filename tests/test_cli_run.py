@@ -146,8 +146,6 @@ def test_ctrl_c_through_the_cli(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(run.RunReporter, "sequence_finished", interrupt_after_first)
-    if "run" not in cli.SUBCOMMAND_MODULES:
-        monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", (*cli.SUBCOMMAND_MODULES, "run"))
     code = cli.main(["run", "--dataset", str(data), "--results", str(results)])
     assert code == 130
     assert "interrupted: 2 sequence(s) not finished; run again to resume" in capsys.readouterr().out

@@ -127,8 +127,6 @@ def test_through_costcore_main(
 ) -> None:
     from costcore import cli
 
-    if "track" not in cli.SUBCOMMAND_MODULES:
-        monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", (*cli.SUBCOMMAND_MODULES, "track"))
     monkeypatch.chdir(tmp_path)
     frames = str(crossing / "img")
     assert cli.main(["track", "--frames", frames, "--bbox", "205", "151", "17", "50",
