@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 
@@ -60,3 +62,24 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write ``text`` as UTF-8 with ``\\n`` line endings, atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def move_folder_into_place(built: str | Path, dest: str | Path) -> None:
+    """Rename the finished folder ``built`` to ``dest``, replacing what is there.
+
+    Folders (exports, checkpoints) are built beside their destination and renamed in, so a
+    reader never sees a half-written one. An existing ``dest`` is set aside first and deleted
+    only after the swap worked; if the swap fails, it is put back.
+    """
+    built, dest = Path(built), Path(dest)
+    if not os.path.lexists(dest):
+        os.rename(built, dest)
+        return
+    aside = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
+    os.rename(dest, aside)
+    try:
+        os.rename(built, dest)
+    except BaseException:
+        os.rename(aside, dest)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)

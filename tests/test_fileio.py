@@ -40,3 +40,27 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
         fileio.atomic_write_text(target, "bad")
     assert target.read_text() == "good"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
+
+
+def test_move_folder_into_place_swaps_and_restores_on_failure(tmp_path: Path, monkeypatch) -> None:
+    dest, built = tmp_path / "export", tmp_path / ".export.partial"
+    dest.mkdir()
+    (dest / "old.txt").write_text("old")
+    built.mkdir()
+    (built / "new.txt").write_text("new")
+    real_rename = os.rename
+
+    def fail_the_swap(src: object, dst: object) -> None:
+        if Path(src) == built:
+            raise OSError("device busy")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(fileio.os, "rename", fail_the_swap)
+    with pytest.raises(OSError, match="device busy"):
+        fileio.move_folder_into_place(built, dest)
+    assert (dest / "old.txt").read_text() == "old"  # the previous folder is back
+
+    monkeypatch.setattr(fileio.os, "rename", real_rename)
+    fileio.move_folder_into_place(built, dest)
+    assert sorted(p.name for p in dest.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]

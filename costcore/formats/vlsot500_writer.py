@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable
 from collections.abc import Sequence as SequenceOf
 from pathlib import Path
@@ -19,7 +18,7 @@ import cv2
 import numpy as np
 
 from costcore.errors import Cancelled, ExportError
-from costcore.fileio import atomic_write_text, fsync_directory
+from costcore.fileio import atomic_write_text, fsync_directory, move_folder_into_place
 from costcore.formats import vlsot500_spec as spec
 from costcore.language import LanguageAttributes
 from costcore.video.base import FrameSource
@@ -209,23 +208,13 @@ def _write_frame(frames: FrameInput, index: int, target: Path) -> None:
 
 
 def _move_into_place(built: Path, dest: Path, overwrite: bool) -> None:
-    """Rename the finished folder to ``dest``; an old export is set aside until the swap works."""
-    if not os.path.lexists(dest):
-        os.rename(built, dest)
-        return
-    if not overwrite:
+    """Rename the finished folder to ``dest``; an old export is replaced only when asked."""
+    if os.path.lexists(dest) and not overwrite:
         raise ExportError(f"{dest} already exists")
-    aside = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
-    os.rename(dest, aside)
     try:
-        os.rename(built, dest)
-    except BaseException:
-        try:
-            os.rename(aside, dest)
-        except OSError as error:
-            raise ExportError(f"could not restore the previous export; it is in {aside}") from error
-        raise
-    shutil.rmtree(aside, ignore_errors=True)
+        move_folder_into_place(built, dest)
+    except OSError as error:
+        raise ExportError(f"could not move the export into place at {dest}: {error}") from error
 
 
 def write_vlsot500(

@@ -16,7 +16,6 @@ written beside the destination under a temporary name and renamed into place.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import torch
 
 from costcore.errors import FormatError
+from costcore.fileio import move_folder_into_place
 from costcore.model.config import COSTConfig
 from costcore.model.cost import TEXT_ENCODER_PREFIX, COSTModel
 from costcore.model.weights import check_state_dict, copy_into
@@ -66,13 +66,7 @@ def save_checkpoint(model: COSTModel, folder: str | Path, overwrite: bool = Fals
             for key, value in _own_state_dict(model).items()
         }
         save_file(tensors, str(staging / WEIGHTS_FILE), metadata={"format": "pt"})
-        if folder.exists():
-            retired = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-            folder.rename(retired)
-            staging.rename(folder)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(folder)
+        move_folder_into_place(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

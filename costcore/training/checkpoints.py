@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from costcore.errors import FormatError
-from costcore.fileio import atomic_write_text
+from costcore.fileio import atomic_write_text, move_folder_into_place
 from costcore.model.checkpoint import save_checkpoint
 from costcore.model.cost import COSTModel
 
@@ -83,13 +83,7 @@ def save_training_checkpoint(
             **(extra or {}),
         }
         atomic_write_text(staging / STATE_INFO_FILE, json.dumps(info, indent=2) + "\n")
-        if folder.exists():
-            retired = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-            folder.rename(retired)
-            staging.rename(folder)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(folder)
+        move_folder_into_place(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
