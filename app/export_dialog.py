@@ -91,8 +91,11 @@ class ExportDialog(QDialog):
 
         # format
         self.subset_230 = QRadioButton("VL-SOT230")
-        self.subset_270 = QRadioButton("VL-SOT270 (adds relative_speed.txt)")
+        self.subset_270 = QRadioButton("VL-SOT270")
         self.subset_230.setChecked(True)
+        # VL-SOT270 ships relative_speed.txt; the switch follows the subset but stays free
+        self.write_speed = QCheckBox("write relative_speed.txt")
+        self.subset_270.toggled.connect(self.write_speed.setChecked)
         self.int_boxes = QRadioButton("integers (rounded)")
         self.float_boxes = QRadioButton("floats (2 decimals)")
         self.int_boxes.setChecked(True)
@@ -111,7 +114,9 @@ class ExportDialog(QDialog):
         fmt_form = QFormLayout(fmt)
         fmt_form.addRow("Subset", _row(self.subset_230, self.subset_270))
         fmt_form.addRow("Boxes", _row(self.int_boxes, self.float_boxes))
-        fmt_form.addRow("Relative speed", _row(self.speed_frames, self.speed_seconds))
+        fmt_form.addRow(
+            "Relative speed", _row(self.write_speed, self.speed_frames, self.speed_seconds)
+        )
 
         # checks, progress, result
         self.checks_label = QLabel()
@@ -150,7 +155,13 @@ class ExportDialog(QDialog):
         layout.addWidget(self.result_label)
         layout.addLayout(buttons)
 
-        for widget in (self.subset_230, self.subset_270, self.int_boxes, self.float_boxes):
+        for widget in (
+            self.subset_230,
+            self.subset_270,
+            self.int_boxes,
+            self.float_boxes,
+            self.write_speed,
+        ):
             widget.toggled.connect(self.refresh)
         self.parent_edit.textChanged.connect(self.refresh)
         self.name_edit.textChanged.connect(self.refresh)
@@ -161,6 +172,7 @@ class ExportDialog(QDialog):
         return ExportOptions(
             destination=self.destination(),
             subset=270 if self.subset_270.isChecked() else 230,
+            relative_speed=self.write_speed.isChecked(),
             float_boxes=self.float_boxes.isChecked(),
             speed_in_seconds=self.speed_seconds.isChecked(),
             overwrite=self.overwrite.isChecked(),
@@ -171,8 +183,8 @@ class ExportDialog(QDialog):
 
     def refresh(self) -> None:
         """Re-run the checks on the annotation with the current options."""
-        self.speed_frames.setEnabled(self.subset_270.isChecked())
-        self.speed_seconds.setEnabled(self.subset_270.isChecked())
+        self.speed_frames.setEnabled(self.write_speed.isChecked())
+        self.speed_seconds.setEnabled(self.write_speed.isChecked())
         self.path_label.setText(str(self.destination()))
         self.issues = check_before_export(
             self.annotation, float_boxes=self.float_boxes.isChecked(), counter=self.counter

@@ -21,7 +21,8 @@ class ExportOptions:
     """What the export dialog asks for."""
 
     destination: Path  # the video folder to create, e.g. annotations/exports/Skiing
-    subset: int = 230  # 270 also writes relative_speed.txt
+    subset: int = 230  # VL-SOT230 or VL-SOT270 (the dialog turns relative speed on for 270)
+    relative_speed: bool = False  # write relative_speed.txt
     float_boxes: bool = False
     speed_in_seconds: bool = False  # relative speed per second (video fps) instead of per frame
     overwrite: bool = False
@@ -47,7 +48,7 @@ def export_annotation(
     """
     boxes, absent = annotation.export_arrays()
     speed = None
-    if options.subset == 270:
+    if options.relative_speed:
         fps = annotation.fps if options.speed_in_seconds else None
         speed = relative_speed(boxes, absent, fps=fps)
     source = open_frame_source(frames, cache_bytes=0)
@@ -58,6 +59,7 @@ def export_annotation(
             boxes=boxes,
             absent=absent,
             language=annotation.language,
+            language_attributes=annotation.language_attributes,
             attributes=annotation.attributes,
             float_boxes=options.float_boxes,
             relative_speed=speed,
