@@ -1,0 +1,164 @@
+"""Propagation in the app: UI responsiveness and throughput against the engine's own speed.
+
+    python benchmarks/bench_propagation.py [--sequence PATH] [--frames 400] [--engine csrt]
+
+1. The engine alone: ``track_frames`` over the same frames from its own uncached source (what
+   ``python -m costcore track`` does): frames per second including decoding, and the engine's
+   own step time.
+2. The same propagation in the app (offscreen MainWindow): from the call to the last box in
+   the annotation, with the boxes streaming into the annotation, the timeline and the plots.
+   Throughput should be within 10 % of (1).
+3. Event-loop latency during that run: a 5 ms QTimer measures how late each tick fires (the
+   worst must stay under 50 ms), while the "annotator" scrubs to a new frame every 40 ms.
+
+Runs on Qt's offscreen platform unless QT_QPA_PLATFORM says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from app.main_window import MainWindow  # noqa: E402
+from app.settings import AppSettings  # noqa: E402
+from costcore.assist.plan import Extent  # noqa: E402
+from costcore.boxes import Box  # noqa: E402
+from costcore.engines import create_engine  # noqa: E402
+from costcore.engines.run import track_frames  # noqa: E402
+from costcore.formats import read_sequence  # noqa: E402
+from costcore.video import open_frame_source  # noqa: E402
+
+DEFAULT_SEQUENCE = ROOT.parent / "shared" / "data" / "sequences" / "airplane-1"
+TICK_MS = 5
+
+
+def engine_alone(sequence, frames: int, engine: str) -> tuple[float, float]:
+    """(frames per second incl. decoding, engine-only frames per second)."""
+    source = open_frame_source(sequence.frames, cache_bytes=0)
+    try:
+        tracker = create_engine(engine)
+        began = time.perf_counter()
+        engine_seconds = 0.0
+        count = 0
+        steps = track_frames(tracker, source, Box(*sequence.boxes[0]), stop=frames + 1)
+        for step in steps:
+            if not step.initial:
+                engine_seconds += step.seconds
+                count += 1
+        wall = time.perf_counter() - began
+    finally:
+        source.close()
+    return count / wall, count / engine_seconds
+
+
+def wait_until(app: QApplication, predicate, timeout: float = 600.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("timed out")
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def in_the_app(app: QApplication, path: Path, frames: int, engine: str, scrub: bool):
+    tmp = Path(tempfile.mkdtemp(prefix="bench_propagation_"))
+    window = MainWindow(AppSettings(tmp / "bench.ini"), workspace=tmp / "workspace")
+    window.controller.ask_resume = lambda result: False
+    window.show_error = print
+    window.resize(1400, 900)
+    window.show()
+    window.open_path(path)
+    wait_until(app, lambda: window.view.displayed_index == 0, 60)
+    sequence = read_sequence(path)
+    window.tracking.set_engine(engine)
+    window.controller.set_box(0, tuple(sequence.boxes[0]))
+    for _ in range(20):
+        app.processEvents()
+
+    late: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        late.append((now - last[0]) * 1000.0 - TICK_MS)
+        last[0] = now
+
+    def scrub_step() -> None:
+        window.navigator.go_to(int(np.random.randint(0, frames)))
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    scrubber = QTimer()
+    scrubber.timeout.connect(scrub_step)
+    began = time.perf_counter()
+    assert window.tracking.propagate(0, extent=Extent.COUNT, count=frames)
+    last[0] = time.perf_counter()
+    timer.start(TICK_MS)
+    if scrub:
+        scrubber.start(40)
+    annotation = window.controller.annotation
+    wait_until(app, lambda: not window.tracking.busy)
+    wall = time.perf_counter() - began
+    timer.stop()
+    scrubber.stop()
+    tracked = sum(1 for i in range(1, frames + 1) if annotation.frame(i).engine == engine)
+    status = window.engine_label.text()
+    window.close()
+    return tracked / wall, np.array(late[1:]), tracked, status
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sequence", type=Path, default=DEFAULT_SEQUENCE)
+    parser.add_argument("--frames", type=int, default=400)
+    parser.add_argument("--engine", default="csrt")
+    args = parser.parse_args()
+    if not args.sequence.is_dir():
+        print(f"no sequence at {args.sequence}", file=sys.stderr)
+        return 2
+    sequence = read_sequence(args.sequence)
+    frames = min(args.frames, sequence.frame_count - 1)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+
+    alone_fps, engine_fps = engine_alone(sequence, frames, args.engine)
+    app_fps, late, tracked, status = in_the_app(app, args.sequence, frames, args.engine, False)
+    scrub_fps, scrub_late, _, _ = in_the_app(app, args.sequence, frames, args.engine, True)
+    alone2, _ = engine_alone(sequence, frames, args.engine)  # again: the machine's drift
+    alone_fps = max(alone_fps, alone2)
+
+    print(f"{args.engine} on {sequence.name}, {frames} frames")
+    print(
+        f"  engine alone (decode + track): {alone_fps:7.1f} fps  "
+        f"(engine step only {engine_fps:.1f})"
+    )
+    print(
+        f"  propagation in the app:        {app_fps:7.1f} fps  "
+        f"({100 * app_fps / alone_fps:.0f} % of the engine alone; {tracked} boxes)"
+    )
+    print(f"  ... while scrubbing every 40 ms: {scrub_fps:5.1f} fps")
+    for label, values in (("idle", late), ("scrubbing", scrub_late)):
+        print(
+            f"  event-loop lateness ({label}): median {np.median(values):.1f} ms, "
+            f"p99 {np.percentile(values, 99):.1f} ms, max {values.max():.1f} ms "
+            f"({len(values)} ticks of {TICK_MS} ms)"
+        )
+    print(f"  status bar: {status}")
+    ok = late.max() < 50 and scrub_late.max() < 50 and app_fps >= 0.9 * alone_fps
+    print("  targets (lateness < 50 ms, throughput >= 90 %):", "met" if ok else "NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

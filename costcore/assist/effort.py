@@ -1,0 +1,376 @@
+"""Annotation effort with a simulated annotator: how much work each workflow leaves a person.
+
+The annotator knows the ground truth; the tool never sees it except through the annotator's
+actions (the boxes drawn, the frames verified). Costs: drawing a box (a keyframe, or marking a
+frame absent) 1, checking a proposed frame that turns out fine (verify) 0.25. Every workflow
+starts with the ground-truth box drawn on frame 1 and ends with one playback of the video in
+which the annotator corrects every frame still below ``tau`` (IoU with the ground truth), in
+order, the tool refilling after each correction. What differs is what the tool does before:
+
+- ``interpolation``: linear interpolation between keyframes; after the last keyframe its box
+  is held (what interpolating annotation tools do). No proposals.
+- ``tracking``: forward tracking from each keyframe to the end, restarted at each correction.
+  No proposals.
+- ``assisted``: the tool's own workflow (the same costcore code the app runs): segment fill
+  between keyframes, then its review queue proposes one flagged frame per round; the
+  annotator draws it (keyframe, cost 1) or verifies it (0.25) and the tool refills the
+  segments on both sides. When the queue is empty (or ``max_reviews`` is reached), playback.
+
+During playback a correction refills only the frames after it (the annotator has seen the
+ones before), exactly as the app re-propagates after a correction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from costcore.annotation import (
+    FrameAnnotation,
+    MarkVerified,
+    Provenance,
+    SetAbsent,
+    SetBox,
+    SetFrames,
+    UndoStack,
+    VideoAnnotation,
+)
+from costcore.assist.combine import CombineRules
+from costcore.assist.flags import FlagRules, flag_frames
+from costcore.assist.jobs import EngineRunner, segment_job
+from costcore.assist.plan import refill_segments, segment_at
+from costcore.assist.review import ReviewQueue
+from costcore.assist.state import AssistState
+from costcore.assist.updates import FrameUpdate
+from costcore.boxes import Box, iou
+
+WORKFLOWS = ("interpolation", "tracking", "assisted")
+
+
+@dataclass(frozen=True)
+class EffortCosts:
+    draw: float = 1.0
+    verify: float = 0.25
+
+
+@dataclass
+class EffortResult:
+    workflow: str
+    sequence: str
+    tau: float
+    frames: int
+    draws: int = 0
+    verifies: int = 0
+    reviews: int = 0  # proposals checked (draws during review + verifies)
+    engine_frames: int = 0
+    seconds: float = 0.0
+    complete: bool = False  # every frame acceptable at the end
+    costs: EffortCosts = field(default_factory=EffortCosts)
+
+    @property
+    def cost(self) -> float:
+        return self.draws * self.costs.draw + self.verifies * self.costs.verify
+
+    @property
+    def per_100(self) -> float:
+        return 100.0 * self.cost / self.frames
+
+
+class SimulatedAnnotator:
+    """Knows the ground truth; judges frames and draws boxes, counting the cost."""
+
+    def __init__(self, boxes: np.ndarray, absent: np.ndarray, tau: float) -> None:
+        self.boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        self.absent = np.asarray(absent, dtype=bool).reshape(-1)
+        self.tau = float(tau)
+        self.draws = 0
+        self.verifies = 0
+
+    def acceptable(self, frame: FrameAnnotation, index: int) -> bool:
+        if self.absent[index]:
+            return frame.absent
+        if frame.box is None:
+            return False
+        value = iou(np.array([tuple(frame.box)]), self.boxes[index : index + 1])[0]
+        return bool(value >= self.tau)
+
+    def correct(self, stack: UndoStack, index: int) -> None:
+        """Draw the true box (or mark the frame absent): a keyframe."""
+        self.draws += 1
+        if self.absent[index]:
+            stack.push(SetAbsent([index], True))
+        else:
+            stack.push(SetBox(index, Box(*self.boxes[index]), Provenance.KEYFRAME))
+
+    def verify(self, stack: UndoStack, index: int) -> None:
+        self.verifies += 1
+        stack.push(MarkVerified([index]))
+
+
+class _Tool:
+    """The tool side of the simulation: the annotation, its diagnostics, refills."""
+
+    def __init__(
+        self,
+        name: str,
+        frame_count: int,
+        runner: EngineRunner | None,
+        combine: CombineRules,
+    ) -> None:
+        self.annotation = VideoAnnotation(name, frame_count)
+        self.stack = UndoStack(self.annotation, limit=10)
+        self.state = AssistState(frame_count)
+        self.runner = runner
+        self.combine = combine
+        self._pending: Iterator[FrameUpdate] | None = None  # lazily applied forward run
+        self._pending_next: FrameUpdate | None = None
+
+    def apply(self, updates: list[FrameUpdate]) -> None:
+        finals = [u for u in updates if u.final]
+        if finals:
+            self.stack.push(SetFrames([(u.index, u.annotation()) for u in finals]))
+            self.state.record_all(finals)
+
+    def refill(self, index: int, *, preceding: bool, lazy: bool = False) -> None:
+        """Re-run the segments next to ``index`` (the app's refill after an edit)."""
+        self._pending = None
+        self._pending_next = None
+        for segment in refill_segments(self.annotation, index, preceding=preceding):
+            job = segment_job(self.runner, self.annotation, segment, rules=self.combine)
+            if lazy and segment.right is None and self.runner is not None:
+                self._pending = job  # forward-only run to the end: apply as playback goes
+                continue
+            self.apply(list(job))
+
+    def recombine(self, index: int) -> None:
+        """Refill the segment around a newly verified frame (its runs are cached)."""
+        segment = segment_at(self.annotation, index)
+        if len(segment) and self.runner is not None:
+            self.apply(list(segment_job(self.runner, self.annotation, segment, rules=self.combine)))
+
+    def materialise(self, index: int) -> None:
+        """Make sure a lazily applied forward run has written frame ``index``."""
+        batch: list[FrameUpdate] = []
+        while self._pending is not None:
+            update = self._pending_next
+            if update is None:
+                update = next(self._pending, None)
+                if update is None:
+                    self._pending = None
+                    break
+            if update.index > index:
+                self._pending_next = update
+                break
+            self._pending_next = None
+            batch.append(update)
+        self.apply(batch)
+
+    def hold_after(self, index: int) -> None:
+        """The interpolation anchor's fill after the last keyframe: hold its box."""
+        box = self.annotation.frame(index).box
+        if box is None:
+            return
+        end = self.annotation.next_keyframe(index)
+        end = self.annotation.frame_count if end is None else end
+        value = FrameAnnotation(box, provenance=Provenance.INTERPOLATED, engine="interpolation")
+        self.stack.push(SetFrames([(i, value) for i in range(index + 1, end)]))
+
+
+def simulate(
+    workflow: str,
+    name: str,
+    boxes: np.ndarray,
+    absent: np.ndarray,
+    tau: float,
+    runner: EngineRunner | None,
+    *,
+    flag_rules: FlagRules | None = None,
+    combine_rules: CombineRules | None = None,
+    max_reviews: int | None = None,
+    patience: int | None = None,
+    costs: EffortCosts | None = None,
+    progress: Callable[[str], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> EffortResult:
+    """Run one workflow on one sequence (``runner`` may be shared: its cache is reused)."""
+    if workflow not in WORKFLOWS:
+        raise ValueError(f"unknown workflow {workflow!r}; choose from {WORKFLOWS}")
+    started = time.perf_counter()
+    frames_before = 0 if runner is None else runner.frames_tracked
+    count = len(boxes)
+    annotator = SimulatedAnnotator(boxes, absent, tau)
+    flag_rules = flag_rules or FlagRules()
+    tool = _Tool(
+        name,
+        count,
+        None if workflow == "interpolation" else runner,
+        combine_rules or CombineRules(),
+    )
+    result = EffortResult(workflow, name, tau, count, costs=costs or EffortCosts())
+
+    def refill(index: int, *, review: bool) -> None:
+        if workflow == "interpolation":
+            tool.hold_after(index)
+        else:
+            tool.refill(index, preceding=review, lazy=not review)
+
+    # frame 1: the annotator draws the true box
+    annotator.correct(tool.stack, 0)
+    refill(0, review=workflow == "assisted")
+
+    if workflow == "assisted":
+        limit = max_reviews if max_reviews is not None else count
+        idle = 0  # proposals in a row that needed no correction
+        while result.reviews < limit and (patience is None or idle < patience):
+            diagnostics = tool.state.diagnostics(tool.annotation)
+            flags = flag_frames(tool.annotation, diagnostics, flag_rules)
+            flag = ReviewQueue(flags).proposal(flag_rules)
+            if flag is None:
+                break
+            result.reviews += 1
+            index = flag.index
+            ok = annotator.acceptable(tool.annotation.frame(index), index)
+            if log is not None:
+                verdict = "ok" if ok else "DRAW"
+                agree = diagnostics.agreement[index]
+                log(
+                    f"review {index} sev {flag.severity:.2f} agree {agree:.2f} "
+                    f"{flag.describe()} -> {verdict}"
+                )
+            if ok:
+                idle += 1
+                annotator.verify(tool.stack, index)
+                tool.recombine(index)
+            else:
+                idle = 0
+                annotator.correct(tool.stack, index)
+                refill(index, review=True)
+            if progress is not None and result.reviews % 10 == 0:
+                progress(f"{name} tau={tau}: {result.reviews} reviews")
+
+    # playback: the annotator corrects every frame below tau, in order
+    for index in range(count):
+        tool.materialise(index)
+        if not annotator.acceptable(tool.annotation.frame(index), index):
+            if log is not None:
+                log(f"playback correct {index} ({tool.annotation.frame(index).engine})")
+            annotator.correct(tool.stack, index)
+            refill(index, review=False)
+    result.complete = all(annotator.acceptable(tool.annotation.frame(i), i) for i in range(count))
+    result.draws, result.verifies = annotator.draws, annotator.verifies
+    result.engine_frames = 0 if runner is None else runner.frames_tracked - frames_before
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# ================================================================ a benchmark over sequences
+@dataclass
+class SequenceEffort:
+    """All workflows on one sequence for one ``tau``."""
+
+    sequence: str
+    frames: int
+    tau: float
+    results: dict[str, EffortResult]
+
+    @property
+    def best_anchor(self) -> float:
+        anchors = [
+            self.results[w].per_100 for w in ("interpolation", "tracking") if w in self.results
+        ]
+        return min(anchors) if anchors else float("nan")
+
+    @property
+    def ratio(self) -> float:
+        """The tool's effort over the better anchor's (the target is <= 0.7)."""
+        if "assisted" not in self.results or not self.best_anchor:
+            return float("nan")
+        return self.results["assisted"].per_100 / self.best_anchor
+
+
+def effort_on_sequence(
+    sequence: object,
+    frames: object,
+    make_engine: Callable[[], object],
+    taus: tuple[float, ...] = (0.5, 0.7),
+    workflows: tuple[str, ...] = WORKFLOWS,
+    *,
+    max_frames: int | None = None,
+    flag_rules: FlagRules | None = None,
+    combine_rules: CombineRules | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[SequenceEffort]:
+    """Every workflow at every ``tau`` on one sequence (a ``costcore.formats.Sequence``).
+
+    ``frames`` is its frame source; one :class:`CachedRunner` serves all workflows and taus,
+    so a run the tracking anchor made is not made again for the tool's workflow.
+    """
+    from costcore.assist.jobs import CachedRunner
+
+    count = sequence.frame_count  # type: ignore[attr-defined]
+    if max_frames:
+        count = min(count, max_frames)
+    boxes = np.asarray(sequence.boxes, dtype=np.float64)[:count]  # type: ignore[attr-defined]
+    absent = np.asarray(sequence.absent, dtype=bool)[:count]  # type: ignore[attr-defined]
+    name = sequence.name  # type: ignore[attr-defined]
+
+    class _Limited:
+        frame_count = count
+
+        def frame(self, index: int) -> np.ndarray:
+            return frames.frame(index)  # type: ignore[attr-defined]
+
+    runner = CachedRunner(make_engine, _Limited())  # type: ignore[arg-type]
+    out = []
+    for tau in taus:
+        results = {}
+        for workflow in workflows:
+            result = simulate(
+                workflow,
+                name,
+                boxes,
+                absent,
+                tau,
+                runner,
+                flag_rules=flag_rules,
+                combine_rules=combine_rules,
+            )
+            results[workflow] = result
+            if progress is not None:
+                progress(
+                    f"{name} tau={tau} {workflow}: {result.per_100:.2f} per 100 frames "
+                    f"({result.draws} drawn, {result.verifies} verified, {result.seconds:.0f} s)"
+                )
+        out.append(SequenceEffort(name, count, tau, results))
+    return out
+
+
+def format_effort_table(rows: list[SequenceEffort]) -> str:
+    """A Markdown table: effort per 100 frames per workflow, and the ratio to the better anchor."""
+    workflows = [w for w in WORKFLOWS if any(w in r.results for r in rows)]
+    head = ["sequence", "frames", "tau", *workflows, "assisted / better anchor"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [row.sequence, str(row.frames), f"{row.tau:g}"]
+        for w in workflows:
+            r = row.results.get(w)
+            if r is None:
+                cells.append("–")
+                continue
+            detail = f"{r.draws} d" + (f" + {r.verifies} v" if r.verifies else "")
+            cells.append(f"{r.per_100:.2f} ({detail})")
+        cells.append(f"{row.ratio:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    for tau in sorted({r.tau for r in rows}):
+        group = [r for r in rows if r.tau == tau]
+        cells = ["**mean**", str(sum(r.frames for r in group)), f"{tau:g}"]
+        for w in workflows:
+            values = [r.results[w].per_100 for r in group if w in r.results]
+            cells.append(f"{np.mean(values):.2f}" if values else "–")
+        ratios = [r.ratio for r in group if np.isfinite(r.ratio)]
+        cells.append(f"{np.mean(ratios):.2f}" if ratios else "–")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,291 @@
+"""Which automatic frames deserve a person's look, and how urgently.
+
+A frame is flagged when its engine score is low, when the engine said it lost the target,
+when the box jumps or changes size abnormally from the frame before, or when the forward and
+backward runs of a segment fill disagree. Only automatic values are flagged (tracked,
+interpolated, imported); keyframes and verified frames are a person's word. A very low score
+(or a lost target) *proposes* "absent": a proposal for the annotator, never an edit.
+
+``severity`` (0..1) ranks the review queue. Disagreements the order of the runs cannot settle
+rank highest, the middle of such a stretch first, so checking the top flag splits the doubt in
+two; settled disagreements and single-frame rules rank lower.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from costcore.annotation import Provenance, VideoAnnotation
+from costcore.assist.state import Diagnostics
+from costcore.attributes.presence import runs
+from costcore.attributes.speed import relative_speed
+from costcore.boxes import Box
+
+
+class FlagReason(str, Enum):
+    LOW_SCORE = "low score"
+    LOST = "lost"
+    JUMP = "jump"
+    SIZE = "size change"
+    DISAGREE = "runs disagree"
+    OPEN_END = "no keyframe after"
+    LONG_GAP = "long gap between keyframes"
+
+
+@dataclass(frozen=True)
+class FlagRules:
+    """Thresholds of the flag rules (the app's tracking panel edits the main ones)."""
+
+    #: tracker score below this flags the frame
+    score_threshold: float = 0.35
+    #: tracker score below this proposes "target absent"
+    absent_score: float = 0.1
+    #: a jump: relative speed (Eq. 1, box sizes per frame) above this ...
+    jump_speed: float = 0.5
+    #: ... and this many times the median speed of the frames around it
+    jump_factor: float = 4.0
+    #: frames on each side for that median
+    jump_window: int = 15
+    #: a size change: sqrt(w*h) grows or shrinks by more than this factor in one frame
+    size_ratio: float = 1.3
+    #: an aspect change: w/h changes by more than this factor in one frame
+    aspect_ratio: float = 1.5
+    #: forward and backward runs disagree where their IoU is below this
+    disagree_iou: float = 0.5
+    #: severity of a disagreement the order of the runs settles (unsettled ones reach 1)
+    resolved_severity: float = 0.25
+    #: what the review workflow proposes (one frame a round, most severe first): flags at
+    #: least this severe, counting only ``review_reasons``. The review list shows every
+    #: flag; these two only decide what is worth a person's check unasked
+    review_min_severity: float = 0.55
+    #: runs disagreeing are shown and settled by the combination where the order of the runs
+    #: allows, but are not proposed: with engines that give no score (CSRT), checking them
+    #: cost more verifications than it saved corrections (``costcore bench effort``)
+    review_reasons: tuple[FlagReason, ...] = (
+        FlagReason.LOST,
+        FlagReason.LOW_SCORE,
+        FlagReason.JUMP,
+        FlagReason.SIZE,
+        FlagReason.OPEN_END,
+        FlagReason.LONG_GAP,
+    )
+    #: the last frame is flagged when this many tracked frames or more follow the last
+    #: keyframe and the run there raised a flag: nothing checks a run that ends in the open
+    #: (a box there gives the tool a backward run); 0 = never
+    open_end_frames: int = 20
+    open_end_severity: float = 1.0
+    #: the middle frame of a gap between keyframes longer than this, with flags inside, is
+    #: proposed (0 = never)
+    long_gap_frames: int = 0
+    long_gap_severity: float = 0.6
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A flagged frame: its reasons, most severe first, with each reason's severity."""
+
+    index: int
+    severity: float
+    reasons: tuple[FlagReason, ...]
+    absent_proposed: bool = False
+    #: the severity of each reason (same order as ``reasons``)
+    severities: tuple[float, ...] = ()
+
+    def severity_for(self, reasons: Collection[FlagReason]) -> float:
+        """The severity counting only ``reasons`` (0 when the flag has none of them)."""
+        values = [
+            v
+            for r, v in zip(self.reasons, self.severities or (self.severity,), strict=False)
+            if r in reasons
+        ]
+        if not values:
+            return 0.0
+        return min(1.0, max(values) + 0.05 * (len(values) - 1))
+
+    def describe(self) -> str:
+        text = ", ".join(r.value for r in self.reasons)
+        return text + (" — absent?" if self.absent_proposed else "")
+
+
+_FLAGGABLE = (Provenance.TRACKED, Provenance.INTERPOLATED, Provenance.IMPORTED)
+
+
+def flag_frames(
+    annotation: VideoAnnotation, diagnostics: Diagnostics, rules: FlagRules | None = None
+) -> list[Flag]:
+    """Flags of every automatic frame of ``annotation``, in frame order."""
+    frames = annotation.frames
+    candidate = np.fromiter(
+        (f.provenance in _FLAGGABLE and f.box is not None for f in frames),
+        dtype=bool,
+        count=len(frames),
+    )
+    flags = compute_flags(
+        annotation.boxes_array(),
+        annotation.scores_array(),
+        diagnostics,
+        candidate,
+        rules,
+    )
+    rules = rules or FlagRules()
+    last = annotation.frame_count - 1
+    keyframes = annotation.keyframes()
+    automatic = frames[last].provenance in (Provenance.TRACKED, Provenance.INTERPOLATED)
+    if (
+        rules.open_end_frames > 0
+        and keyframes
+        and automatic
+        and frames[last].box is not None
+        and last - keyframes[-1] >= rules.open_end_frames
+        and any(f.index > keyframes[-1] for f in flags)  # the run shows trouble
+    ):
+        flags = [f for f in flags if f.index != last]
+        severity = rules.open_end_severity
+        flags.append(Flag(last, severity, (FlagReason.OPEN_END,), False, (severity,)))
+    if rules.long_gap_frames > 0 and len(keyframes) >= 2:
+        flagged = {f.index for f in flags}
+        taken = set(flagged)
+        for left, right in zip(keyframes, keyframes[1:], strict=False):
+            if right - left < rules.long_gap_frames:
+                continue
+            if not any(left < i < right for i in flagged):
+                continue
+            middle = (left + right) // 2
+            if middle in taken or frames[middle].box is None or not candidate[middle]:
+                continue
+            severity = rules.long_gap_severity
+            flags.append(Flag(middle, severity, (FlagReason.LONG_GAP,), False, (severity,)))
+        flags.sort(key=lambda f: f.index)
+    return flags
+
+
+def compute_flags(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    diagnostics: Diagnostics,
+    candidate: np.ndarray,
+    rules: FlagRules | None = None,
+) -> list[Flag]:
+    """The array core of :func:`flag_frames` (``boxes`` NaN rows = no box)."""
+    rules = rules or FlagRules()
+    count = len(boxes)
+    present = np.isfinite(boxes).all(axis=1) & (boxes[:, 2] > 0) & (boxes[:, 3] > 0)
+    severity: list[dict[FlagReason, float]] = [{} for _ in range(count)]
+
+    def add(i: int, reason: FlagReason, value: float) -> None:
+        if candidate[i]:
+            severity[i][reason] = max(severity[i].get(reason, 0.0), float(value))
+
+    # --- score and lost
+    with np.errstate(invalid="ignore"):
+        low = np.flatnonzero(scores < rules.score_threshold)
+    for i in low:
+        gap = (rules.score_threshold - scores[i]) / max(rules.score_threshold, 1e-9)
+        add(int(i), FlagReason.LOW_SCORE, 0.5 + 0.5 * min(1.0, gap))
+    for i in np.flatnonzero(diagnostics.lost):
+        add(int(i), FlagReason.LOST, 1.0)
+
+    # --- jumps and size changes between consecutive frames
+    safe = np.where(present[:, None], boxes, 0.0)
+    speed = relative_speed(safe, ~present)
+    pair = np.zeros(count, dtype=bool)
+    pair[1:] = present[1:] & present[:-1]
+    median = _local_median(np.where(pair, speed, np.nan), rules.jump_window)
+    with np.errstate(invalid="ignore"):
+        jumps = pair & (speed > rules.jump_speed) & (speed > rules.jump_factor * median)
+    size = np.sqrt(np.clip(safe[:, 2] * safe[:, 3], 1e-12, None))
+    aspect = np.clip(safe[:, 2], 1e-9, None) / np.clip(safe[:, 3], 1e-9, None)
+    size_step = np.zeros(count)
+    aspect_step = np.zeros(count)
+    size_step[1:] = np.abs(np.log(size[1:] / size[:-1]))
+    aspect_step[1:] = np.abs(np.log(aspect[1:] / aspect[:-1]))
+    size_limit, aspect_limit = np.log(rules.size_ratio), np.log(rules.aspect_ratio)
+    resized = pair & ((size_step > size_limit) | (aspect_step > aspect_limit))
+    for t in np.flatnonzero(jumps | resized):
+        # the transition t-1 -> t is abnormal: blame the automatic frame of the two
+        target = int(t) if candidate[t] else int(t) - 1
+        if jumps[t]:
+            excess = speed[t] / rules.jump_speed - 1.0
+            add(target, FlagReason.JUMP, 0.4 + 0.4 * min(1.0, excess / 4.0))
+        if resized[t]:
+            excess = max(size_step[t] / size_limit, aspect_step[t] / aspect_limit) - 1.0
+            add(target, FlagReason.SIZE, 0.3 + 0.4 * min(1.0, excess / 2.0))
+
+    # --- forward/backward disagreement
+    agreement = diagnostics.agreement
+    with np.errstate(invalid="ignore"):
+        disagree = candidate & (agreement < rules.disagree_iou)
+    unresolved = disagree & ~diagnostics.resolved
+    for i in np.flatnonzero(disagree & diagnostics.resolved):
+        add(int(i), FlagReason.DISAGREE, rules.resolved_severity * (1.0 - agreement[i]))
+    for first, last in runs(unresolved):
+        half = (last - first) / 2.0
+        for i in range(first, last + 1):
+            centrality = 1.0 - abs(i - (first + half)) / (half + 1.0)
+            doubt = 1.0 - agreement[i]
+            add(i, FlagReason.DISAGREE, 0.55 + 0.25 * doubt + 0.2 * centrality)
+
+    flags = []
+    for i in range(count):
+        values = severity[i]
+        if not values:
+            continue
+        reasons = tuple(sorted(values, key=lambda r: -values[r]))
+        value = min(1.0, max(values.values()) + 0.05 * (len(values) - 1))
+        absent = FlagReason.LOST in values or bool(scores[i] < rules.absent_score)
+        each = tuple(round(values[r], 6) for r in reasons)
+        flags.append(Flag(i, round(value, 6), reasons, absent, each))
+    return flags
+
+
+def _local_median(values: np.ndarray, window: int) -> np.ndarray:
+    """Median of the finite values within ``window`` frames of each frame (NaN: none)."""
+    count = len(values)
+    out = np.full(count, np.nan)
+    if count == 0:
+        return out
+    padded = np.concatenate([np.full(window, np.nan), values, np.full(window, np.nan)])
+    view = np.lib.stride_tricks.sliding_window_view(padded, 2 * window + 1)
+    with warnings.catch_warnings():  # an all-NaN window is a normal case here
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = np.nanmedian(view, axis=1)
+    return out
+
+
+def step_reasons(
+    previous: Box | None,
+    box: Box,
+    score: float | None,
+    lost: bool,
+    recent_speeds: Sequence[float],
+    rules: FlagRules | None = None,
+) -> tuple[FlagReason, ...]:
+    """The flag rules for one new step of a running propagation (stop-at-first-flag).
+
+    ``recent_speeds`` are the relative speeds of the run's previous steps (for the jump rule's
+    median); the disagreement rule needs both runs and does not apply here.
+    """
+    rules = rules or FlagRules()
+    reasons: list[FlagReason] = []
+    if lost:
+        reasons.append(FlagReason.LOST)
+    if score is not None and score < rules.score_threshold:
+        reasons.append(FlagReason.LOW_SCORE)
+    if previous is not None and previous.w > 0 and previous.h > 0 and box.w > 0 and box.h > 0:
+        speed = float(
+            relative_speed(np.array([tuple(previous), tuple(box)], dtype=np.float64), None)[1]
+        )
+        recent = [s for s in recent_speeds[-2 * rules.jump_window :] if np.isfinite(s)]
+        median = float(np.median(recent)) if recent else 0.0
+        if speed > rules.jump_speed and speed > rules.jump_factor * median:
+            reasons.append(FlagReason.JUMP)
+        size_step = abs(np.log(box.size / previous.size))
+        aspect_step = abs(np.log((box.w / box.h) / (previous.w / previous.h)))
+        if size_step > np.log(rules.size_ratio) or aspect_step > np.log(rules.aspect_ratio):
+            reasons.append(FlagReason.SIZE)
+    return tuple(reasons)

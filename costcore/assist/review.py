@@ -1,0 +1,72 @@
+"""The review queue: flagged frames, most severe first, and stepping through them in time.
+
+The queue is rebuilt from the flags after every change (flags are cheap to compute), so a
+frame a person corrected or verified simply drops out of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from costcore.assist.flags import Flag, FlagRules
+
+
+class ReviewQueue:
+    """Flags ranked by severity (ties: earlier frame first); ``next_after`` walks in time."""
+
+    def __init__(self, flags: Iterable[Flag], min_severity: float = 0.0) -> None:
+        kept = [f for f in flags if f.severity >= min_severity]
+        self._ranked: list[Flag] = sorted(kept, key=lambda f: (-f.severity, f.index))
+        self._in_time: list[Flag] = sorted(kept, key=lambda f: f.index)
+        self._by_index = {f.index: f for f in kept}
+
+    def __len__(self) -> int:
+        return len(self._ranked)
+
+    def __iter__(self) -> Iterator[Flag]:
+        return iter(self._ranked)
+
+    def __contains__(self, index: object) -> bool:
+        return index in self._by_index
+
+    @property
+    def ranked(self) -> Sequence[Flag]:
+        return tuple(self._ranked)
+
+    def get(self, index: int) -> Flag | None:
+        return self._by_index.get(index)
+
+    def top(self, exclude: Iterable[int] = ()) -> Flag | None:
+        """The most severe flag (skipping frames in ``exclude``), None when there is none."""
+        skip = set(exclude)
+        return next((f for f in self._ranked if f.index not in skip), None)
+
+    def proposal(self, rules: FlagRules, exclude: Iterable[int] = ()) -> Flag | None:
+        """The frame the review workflow asks a person to check next (None: nothing).
+
+        The most severe flag counting only ``rules.review_reasons``, if at least
+        ``rules.review_min_severity``; ties go to the earlier frame.
+        """
+        skip = set(exclude)
+        best: tuple[float, int] | None = None
+        chosen = None
+        for flag in self._in_time:
+            if flag.index in skip:
+                continue
+            value = flag.severity_for(rules.review_reasons)
+            if value >= rules.review_min_severity and (best is None or value > best[0]):
+                best, chosen = (value, flag.index), flag
+        return chosen
+
+    def next_after(self, index: int, wrap: bool = True) -> Flag | None:
+        """The first flagged frame after ``index`` in time (wrapping to the start)."""
+        for flag in self._in_time:
+            if flag.index > index:
+                return flag
+        return self._in_time[0] if wrap and self._in_time else None
+
+    def previous_before(self, index: int, wrap: bool = True) -> Flag | None:
+        for flag in reversed(self._in_time):
+            if flag.index < index:
+                return flag
+        return self._in_time[-1] if wrap and self._in_time else None

@@ -1,0 +1,140 @@
+"""``python -m costcore bench``: benchmarks that need no GUI.
+
+``bench effort``: annotation effort with a simulated annotator (see
+:mod:`costcore.assist.effort`) on every sequence of a dataset folder, for the anchor workflows
+(linear interpolation, forward tracking) and the tool's own workflow (segment fill + review
+queue), reported per 100 frames at each IoU threshold ``tau``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from costcore.errors import CostcoreError
+
+#: the shared real sequences, relative to the project root (DESIGN.md section 7)
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sequences"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "bench", help="benchmarks (annotation effort)", description=__doc__
+    )
+    kinds = parser.add_subparsers(dest="bench", metavar="BENCH")
+    effort = kinds.add_parser(
+        "effort",
+        help="annotation effort per 100 frames with a simulated annotator",
+        description=__doc__,
+    )
+    effort.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help=f"dataset folder (default {DEFAULT_DATA})"
+    )
+    effort.add_argument(
+        "--sequences", help="comma-separated sequence names to run (default: all in --data)"
+    )
+    effort.add_argument("--max-frames", type=int, help="use only the first N frames of each")
+    effort.add_argument(
+        "--taus", default="0.5,0.7", help="IoU thresholds of the annotator (default 0.5,0.7)"
+    )
+    effort.add_argument("--engine", default="csrt", help="tracking engine (default csrt)")
+    effort.add_argument("--weights", help="weights for COST/TransT engines")
+    effort.add_argument("--device", default="auto")
+    effort.add_argument(
+        "--workflows",
+        default="interpolation,tracking,assisted",
+        help="comma-separated subset of interpolation,tracking,assisted",
+    )
+    effort.add_argument("--json", type=Path, help="also write the results as JSON here")
+    effort.add_argument("--quiet", action="store_true", help="no per-workflow progress lines")
+    effort.set_defaults(handler=run_effort)
+    parser.set_defaults(handler=lambda args: _missing(parser))
+
+
+def _missing(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def run_effort(args: argparse.Namespace) -> int:
+    from costcore.assist.effort import WORKFLOWS, effort_on_sequence, format_effort_table
+    from costcore.engines import create_engine
+    from costcore.formats import read_sequence
+    from costcore.formats.detect import iter_sequences
+    from costcore.video import open_frame_source
+
+    data = Path(args.data)
+    if not data.is_dir():
+        raise CostcoreError(f"{data}: no such dataset folder (use --data)")
+    paths = sorted(iter_sequences(data), key=lambda p: p.name.lower())
+    if args.sequences:
+        wanted = {name.strip().lower() for name in args.sequences.split(",") if name.strip()}
+        paths = [p for p in paths if p.name.lower() in wanted]
+        missing = wanted - {p.name.lower() for p in paths}
+        if missing:
+            raise CostcoreError(f"{data}: no sequence named {', '.join(sorted(missing))}")
+    if not paths:
+        raise CostcoreError(f"{data}: no sequences found")
+    taus = tuple(float(v) for v in args.taus.split(","))
+    workflows = tuple(w.strip() for w in args.workflows.split(",") if w.strip())
+    unknown = [w for w in workflows if w not in WORKFLOWS]
+    if unknown:
+        raise CostcoreError(f"unknown workflow(s) {', '.join(unknown)}; choose from {WORKFLOWS}")
+    create_engine(args.engine, args.weights, args.device)  # fail early on a bad engine
+
+    def make_engine() -> object:
+        return create_engine(args.engine, args.weights, args.device)
+
+    def say(text: str) -> None:
+        if not args.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    rows = []
+    started = time.perf_counter()
+    for path in paths:
+        sequence = read_sequence(path)
+        source = open_frame_source(sequence.frames, cache_bytes=256 * 1024 * 1024)
+        try:
+            rows += effort_on_sequence(
+                sequence,
+                source,
+                make_engine,
+                taus,
+                workflows,
+                max_frames=args.max_frames,
+                progress=say,
+            )
+        finally:
+            source.close()
+    print(f"Annotation effort per 100 frames ({args.engine}; draw = 1, verify = 0.25)")
+    print(format_effort_table(rows))
+    print(f"({time.perf_counter() - started:.0f} s)")
+    if args.json:
+        payload = [
+            {
+                "sequence": row.sequence,
+                "frames": row.frames,
+                "tau": row.tau,
+                "ratio": row.ratio,
+                "workflows": {
+                    name: {
+                        "per_100": r.per_100,
+                        "cost": r.cost,
+                        "draws": r.draws,
+                        "verifies": r.verifies,
+                        "reviews": r.reviews,
+                        "engine_frames": r.engine_frames,
+                        "seconds": r.seconds,
+                        "complete": r.complete,
+                    }
+                    for name, r in row.results.items()
+                },
+            }
+            for row in rows
+        ]
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+    incomplete = [r for row in rows for r in row.results.values() if not r.complete]
+    return 1 if incomplete else 0

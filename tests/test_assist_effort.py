@@ -1,0 +1,122 @@
+"""The annotation-effort simulation on a tiny synthetic case, and ``costcore bench effort``."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from costcore import cli
+from costcore.assist.effort import (
+    EffortResult,
+    SimulatedAnnotator,
+    effort_on_sequence,
+    format_effort_table,
+    simulate,
+)
+from costcore.assist.jobs import CachedRunner
+from costcore.formats.sequence import Sequence
+from tests.assist_fakes import IndexFrames, ScriptedEngine
+
+COUNT = 40
+TRUTH = np.array([[10.0 + 3 * i, 20.0, 10.0, 10.0] for i in range(COUNT)])
+
+
+def follows_six_frames(index: int, start: int, box):
+    """Tracks the true motion for 6 frames from where it started, then loses the target."""
+    steps = int(np.clip(index - start, -6, 6))
+    return box._replace(x=box.x + 3.0 * steps)
+
+
+class LosingEngine(ScriptedEngine):
+    """``follows_six_frames``, and says so: score 0.9 while it follows, 0.2 after."""
+
+    def step(self, frame):
+        result = super().step(frame)
+        result.score = 0.9 if abs(self.frame_to_index(frame) - self._start) <= 6 else 0.2
+        return result
+
+
+def runner() -> CachedRunner:
+    return CachedRunner(lambda: LosingEngine(script=follows_six_frames), IndexFrames(COUNT))
+
+
+def test_annotator_judges_and_counts() -> None:
+    from costcore.annotation import FrameAnnotation, Provenance, UndoStack, VideoAnnotation
+
+    absent = np.zeros(COUNT, dtype=bool)
+    absent[5] = True
+    annotator = SimulatedAnnotator(TRUTH, absent, 0.5)
+    good = FrameAnnotation((11, 20, 10, 10), provenance=Provenance.TRACKED)
+    far = FrameAnnotation((40, 20, 10, 10), provenance=Provenance.TRACKED)
+    assert annotator.acceptable(good, 0) and not annotator.acceptable(far, 0)
+    assert not annotator.acceptable(good, 5)
+    assert annotator.acceptable(FrameAnnotation(absent=True, provenance=Provenance.TRACKED), 5)
+    video = VideoAnnotation("v", COUNT)
+    stack = UndoStack(video)
+    annotator.correct(stack, 5)
+    annotator.correct(stack, 6)
+    assert video.frame(5).absent and tuple(video.frame(6).box) == tuple(TRUTH[6])
+    assert video.frame(6).provenance is Provenance.KEYFRAME and annotator.draws == 2
+
+
+def test_workflows_on_a_synthetic_sequence() -> None:
+    absent = np.zeros(COUNT, dtype=bool)
+    shared = runner()
+    results = {
+        w: simulate(w, "synthetic", TRUTH, absent, 0.5, shared)
+        for w in ("interpolation", "tracking", "assisted")
+    }
+    assert all(r.complete for r in results.values())
+    hold, track, tool = results["interpolation"], results["tracking"], results["assisted"]
+    # holding a box moving 3 px/frame fails every 2nd frame; the tracker lasts 7 frames
+    assert hold.draws == 20 and hold.verifies == 0
+    assert track.draws == 5 and track.verifies == 0  # frames 0, 8, 16, 24, 32
+    assert tool.reviews > 0 and tool.draws <= track.draws
+    assert tool.cost == tool.draws + 0.25 * tool.verifies
+    assert tool.per_100 == pytest.approx(100 * tool.cost / COUNT)
+    assert shared.frames_tracked > 0
+
+
+def test_sequence_table() -> None:
+    sequence = Sequence("synthetic", None, "otb", [None] * COUNT, TRUTH, np.zeros(COUNT, bool))
+    rows = effort_on_sequence(
+        sequence,
+        IndexFrames(COUNT),
+        lambda: ScriptedEngine(script=follows_six_frames),
+        taus=(0.5,),
+        max_frames=30,
+    )
+    assert len(rows) == 1 and rows[0].frames == 30
+    row = rows[0]
+    assert row.best_anchor == row.results["tracking"].per_100
+    assert row.ratio == pytest.approx(row.results["assisted"].per_100 / row.best_anchor)
+    table = format_effort_table(rows)
+    assert "| synthetic | 30 | 0.5 |" in table and "**mean**" in table
+    assert isinstance(row.results["assisted"], EffortResult)
+
+
+def test_bench_effort_command(tmp_path, monkeypatch, capsys) -> None:
+    """The CLI on a tiny OTB sequence with the real CSRT engine."""
+    folder = tmp_path / "data" / "square"
+    (folder / "img").mkdir(parents=True)
+    lines = []
+    for i in range(16):
+        image = np.zeros((60, 80, 3), dtype=np.uint8)
+        x, y = 10 + 2 * i, 20
+        image[y : y + 14, x : x + 14] = (255, 255, 255)
+        image[y + 4 : y + 10, x + 4 : x + 10] = (0, 0, 255)
+        cv2.imwrite(str(folder / "img" / f"{i + 1:04d}.jpg"), image)
+        lines.append(f"{x},{y},14,14")
+    (folder / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "effort.json"
+    code = cli.main(
+        ["bench", "effort", "--data", str(tmp_path / "data"), "--taus", "0.5", "--json", str(out)]
+    )
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "| square | 16 | 0.5 |" in text
+    assert '"assisted"' in out.read_text()
+    assert (
+        cli.main(["bench", "effort", "--data", str(tmp_path / "data"), "--sequences", "nope"]) == 2
+    )
