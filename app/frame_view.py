@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
 from app.box_item import HANDLE_CURSORS, HANDLE_EDGES, BoxItem, handle_rects
 from app.colors import ABSENT_COLOR, provenance_color
-from app.overlay_items import FrameItem, GhostItem
+from app.overlay_items import FrameItem, GhostItem, ScoreMapItem
 
 MIN_ZOOM = 0.02
 MAX_ZOOM = 32.0
@@ -51,6 +51,8 @@ class FrameOverlay:
     box: tuple[float, float, float, float] | None = None
     provenance: str | None = None
     absent: bool = False
+    #: a costcore flag's description when the frame is flagged for review ("" otherwise)
+    flag: str = ""
     previous: tuple[float, float, float, float] | None = None
     next: tuple[float, float, float, float] | None = None
     trail: list[tuple[float, float]] = field(default_factory=list)
@@ -89,7 +91,8 @@ class FrameView(QGraphicsView):
         self.ghost_item = GhostItem()
         self.box_item = BoxItem()
         self.box_item.handle_viewport = self.viewport()
-        for item in (self.frame_item, self.ghost_item, self.box_item):
+        self.score_map_item = ScoreMapItem()
+        for item in (self.frame_item, self.score_map_item, self.ghost_item, self.box_item):
             self._scene.addItem(item)
         self._image_size: tuple[int, int] | None = None
         self._displayed_index: int | None = None
@@ -167,6 +170,11 @@ class FrameView(QGraphicsView):
     def overlay(self) -> FrameOverlay | None:
         return self._overlay
 
+    def set_score_map(self, data: object | None, region: object | None = None) -> None:
+        """The confidence map of the displayed frame over its search region (None: hide)."""
+        self.score_map_item.set_map(data, region)  # type: ignore[arg-type]
+        self.viewport().update()
+
     def set_ghosts_visible(self, visible: bool) -> None:
         self._ghosts_visible = visible
         self._update_ghosts()
@@ -194,6 +202,8 @@ class FrameView(QGraphicsView):
             parts.append(overlay.provenance)
         else:
             parts.append("not annotated")
+        if overlay.flag:
+            parts.append(f"⚑ {overlay.flag}")
         return "  ·  ".join(parts)
 
     # ========================================================= zoom and pan

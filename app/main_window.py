@@ -36,16 +36,20 @@ from PySide6.QtWidgets import (
 
 from app.export_dialog import ExportDialog
 from app.follow_view import FollowView
-from app.frame_view import FrameView
+from app.frame_view import FrameOverlay, FrameView
 from app.navigation import NavigationBar, Navigator
 from app.panels.attributes import AttributesPanel
 from app.panels.frame_info import AbsentRangeDialog, FrameInfoPanel
 from app.panels.language import LanguagePanel
+from app.panels.plots import TimelinePlots
+from app.panels.review import ReviewPanel
+from app.panels.tracking import TrackingPanel
 from app.proposal_job import proposal_task
 from app.session_controller import OpenResult, SessionController
 from app.settings import AppSettings
 from app.shortcuts import BINDINGS, sheet_html
 from app.theme import apply_theme
+from app.tracking import TrackingController
 from app.workers import FrameLoader, Task
 from costcore.annotation import Change
 from costcore.annotation.word_pieces import WordPieceCounter
@@ -69,6 +73,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         self.controller = SessionController(workspace or self.settings.workspace, self)
         self.controller.ask_resume = self._ask_resume
+        self.tracking = TrackingController(self.controller, self.settings, self)
+        self.tracking.report = lambda text: self.statusBar().showMessage(text, 8000)
         self.navigator = Navigator(self)
         self.loader = FrameLoader(self)
         self.counter = WordPieceCounter(self.settings.tokenizer_path)
@@ -96,19 +102,33 @@ class MainWindow(QMainWindow):
         self.language_panel = LanguagePanel(self.counter)
         self.attributes_panel = AttributesPanel()
         self.follow_view = FollowView(self.view.scene())
+        self.tracking_panel = TrackingPanel(self.tracking)
+        self.review_panel = ReviewPanel()
+        self.plots = TimelinePlots()
         self.docks: dict[str, QDockWidget] = {}
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.add_panel("frame", "Frame", self.frame_panel, right)
         self.add_panel("magnifier", "Magnifier", self.follow_view, right)
+        self.add_panel("tracking", "Tracking", self.tracking_panel, right)
+        self.add_panel("review", "Review queue", self.review_panel, right)
         self.add_panel("language", "Language", self.language_panel, left)
         self.add_panel("attributes", "Attributes", self.attributes_panel, left)
+        self.add_panel("plots", "Timeline plots", self.plots, bottom)
+        self.tabifyDockWidget(self.docks["magnifier"], self.docks["review"])
+        self.docks["magnifier"].raise_()
         self.resizeDocks(
             [self.docks["language"], self.docks["attributes"]], [130, 700], Qt.Orientation.Vertical
         )
         self.resizeDocks(
-            [self.docks["frame"], self.docks["magnifier"]], [260, 300], Qt.Orientation.Vertical
+            [self.docks["frame"], self.docks["magnifier"], self.docks["tracking"]],
+            [230, 250, 420],
+            Qt.Orientation.Vertical,
         )
+        self.resizeDocks([self.docks["plots"]], [230], Qt.Orientation.Vertical)
 
+        self.engine_label = QLabel(self.tracking.describe_engine())
+        self.engine_label.setToolTip("Tracking engine · device · frames per second")
         self.cursor_label = QLabel("")
         self.zoom_label = QLabel("")
         self.save_label = QLabel("")
@@ -116,6 +136,7 @@ class MainWindow(QMainWindow):
             self.save_label.fontMetrics().horizontalAdvance("NOT SAVED  ")
         )
         status = self.statusBar()
+        status.addPermanentWidget(self.engine_label)
         status.addPermanentWidget(self.cursor_label)
         status.addPermanentWidget(self.zoom_label)
         status.addPermanentWidget(self.save_label)
@@ -174,6 +195,14 @@ class MainWindow(QMainWindow):
             "zoom_actual": lambda: self.view.set_zoom(1.0),
             "follow_lock": lambda: None,
             "ghosts": lambda: None,
+            "track_forward": lambda: self.track(backwards=False),
+            "track_backward": lambda: self.track(backwards=True),
+            "fill_segment": self.fill_segment,
+            "cancel_run": self.tracking.cancel,
+            "next_flag": self.next_flagged,
+            "prev_flag": self.previous_flagged,
+            "score_map": lambda: None,
+            "evaluate": self.evaluate_engine,
             "help": self.show_shortcuts,
         }
         for item in BINDINGS:
@@ -191,6 +220,10 @@ class MainWindow(QMainWindow):
         ghosts.setCheckable(True)
         ghosts.setChecked(True)
         ghosts.toggled.connect(self.view.set_ghosts_visible)
+        score_map = self.actions_by_id["score_map"]
+        score_map.setCheckable(True)
+        score_map.setChecked(self.settings.flag("tracking/score_map", True))
+        score_map.toggled.connect(self._score_map_toggled)
         needs_video = [b.id for b in BINDINGS if b.id not in ("open", "quit", "help")]
         self._video_actions = [self.actions_by_id[i] for i in needs_video]
         for action in self._video_actions:
@@ -224,6 +257,13 @@ class MainWindow(QMainWindow):
             edit.addSeparator() if key is None else edit.addAction(a[key])
         for key in ("verify", "clear_frame", None, "edit_language"):
             edit.addSeparator() if key is None else edit.addAction(a[key])
+
+        tracking = bar.addMenu("&Tracking")
+        for key in (
+            "track_forward", "track_backward", "fill_segment", "cancel_run", None, "next_flag",
+            "prev_flag", None, "score_map", "evaluate",
+        ):  # fmt: skip
+            tracking.addSeparator() if key is None else tracking.addAction(a[key])
 
         nav = bar.addMenu("&Navigate")
         for key in (
@@ -278,6 +318,24 @@ class MainWindow(QMainWindow):
         c.saveFailed.connect(self._on_save_failed)
         c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
+        t = self.tracking
+        c.boxSetByUser.connect(t.refill_after_edit)
+        t.flagsChanged.connect(self._on_flags)
+        t.statusChanged.connect(self.engine_label.setText)
+        t.runEnded.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        t.busyChanged.connect(self._on_busy)
+        t.evaluationReady.connect(lambda run: self.plots.set_evaluation(run.iou))
+        self.tracking_panel.forwardRequested.connect(lambda: self.track(backwards=False))
+        self.tracking_panel.backwardRequested.connect(lambda: self.track(backwards=True))
+        self.tracking_panel.fillRequested.connect(self.fill_segment)
+        self.tracking_panel.cancelRequested.connect(t.cancel)
+        self.tracking_panel.evaluateRequested.connect(self.evaluate_engine)
+        self.review_panel.seekRequested.connect(self.navigator.go_to)
+        self.review_panel.nextRequested.connect(self.next_flagged)
+        self.review_panel.previousRequested.connect(self.previous_flagged)
+        self.review_panel.acceptAbsentRequested.connect(self.toggle_absent)
+        self.plots.seekRequested.connect(self.navigator.go_to)
+
         self.navigator.indexChanged.connect(self._on_index)
         self.navigator.is_shown = lambda: self.view.displayed_index == self.navigator.index
         self.loader.frameReady.connect(self._on_frame)
@@ -295,6 +353,7 @@ class MainWindow(QMainWindow):
         self.frame_panel.verify.connect(self.verify_current)
         self.frame_panel.clear.connect(self.clear_current)
         self.language_panel.committed.connect(self.controller.set_language)
+        self.language_panel.word_committed.connect(self.controller.set_language_word)
         self.attributes_panel.attributeChanged.connect(self.controller.set_attribute)
         self.attributes_panel.acceptProposal.connect(self.accept_proposal)
         self.attributes_panel.acceptAll.connect(self.accept_all_proposals)
@@ -372,9 +431,18 @@ class MainWindow(QMainWindow):
         self._refresh_strip()
         for action in self._video_actions:
             action.setEnabled(True)
-        for panel in (self.frame_panel, self.language_panel, self.attributes_panel):
+        for panel in (
+            self.frame_panel,
+            self.language_panel,
+            self.attributes_panel,
+            self.tracking_panel,
+            self.review_panel,
+        ):
             panel.setEnabled(True)
+        self.plots.set_evaluation(None)
+        self.plots.set_series(self.tracking.series())
         self.language_panel.set_text(annotation.language)
+        self.language_panel.set_words(annotation.language_attributes)
         self.attributes_panel.set_values(annotation.attributes)
         self.attributes_panel.clear_proposals()
         self.frame_panel.show_summary(list(annotation.frames))
@@ -396,6 +464,9 @@ class MainWindow(QMainWindow):
     # ================================================================ frames
     def _on_index(self, index: int) -> None:
         self.nav_bar.strip.set_current(index)
+        self.plots.set_current(index)
+        flag = self.tracking.queue.get(index)
+        self.review_panel.set_current(index, bool(flag and flag.absent_proposed))
         frame = self.controller.frame(index)
         if frame is not None:
             self.frame_panel.show_frame(index, self.controller.frame_count, frame)
@@ -406,8 +477,9 @@ class MainWindow(QMainWindow):
 
     def _on_frame(self, index: int, image: QImage) -> None:
         self.view.show_frame(index, image)
-        overlay = self.controller.overlay(index)
+        overlay = self._overlay(index)
         self.view.set_overlay(overlay)
+        self._show_score_map(index)
         self.follow_view.follow(overlay.box)
         if self._waiting_first_frame:
             self._waiting_first_frame = False
@@ -420,8 +492,10 @@ class MainWindow(QMainWindow):
         shown = self.view.displayed_index
         if change.frames:
             if shown is not None:
-                overlay = self.controller.overlay(shown)
+                overlay = self._overlay(shown)
                 self.view.set_overlay(overlay)
+                if shown in change.frames:
+                    self._show_score_map(shown)
                 self.follow_view.follow(overlay.box)
             self._refresh_strip(change.frames)
             index = self.navigator.index
@@ -430,9 +504,55 @@ class MainWindow(QMainWindow):
             self.attributes_panel.mark_proposals_stale()
         if change.video:
             self.language_panel.set_text(annotation.language)
+            self.language_panel.set_words(annotation.language_attributes)
             self.attributes_panel.set_values(annotation.attributes)
         self._update_undo_actions()
         self._update_title()
+
+    def _overlay(self, index: int) -> FrameOverlay:
+        """The controller's overlay, with the frame's flag (if any) for the HUD."""
+        overlay = self.controller.overlay(index)
+        flag = self.tracking.queue.get(index)
+        if flag is not None:
+            overlay.flag = flag.describe()
+        return overlay
+
+    def _show_score_map(self, index: int) -> None:
+        stored = None
+        if self.actions_by_id["score_map"].isChecked():
+            stored = self.tracking.score_map(index)
+        if stored is None:
+            self.view.set_score_map(None)
+        else:
+            self.view.set_score_map(stored.data, stored.region)
+
+    def _score_map_toggled(self, on: bool) -> None:
+        self.settings.set_flag("tracking/score_map", on)
+        shown = self.view.displayed_index
+        if shown is not None:
+            self._show_score_map(shown)
+        if on and shown is not None and self.tracking.score_map(shown) is None:
+            self.statusBar().showMessage(
+                "No confidence map for this frame: COST/TransT runs store one per tracked "
+                "frame (CSRT/KCF have none).",
+                6000,
+            )
+
+    def _on_flags(self) -> None:
+        t = self.tracking
+        self.nav_bar.strip.set_flags([(f.index, f.severity, f.absent_proposed) for f in t.flags])
+        self.review_panel.set_queue(t.queue)
+        self.plots.set_series(t.series())
+        shown = self.view.displayed_index
+        if shown is not None and self.controller.annotation is not None:
+            self.view.set_overlay(self._overlay(shown))
+        index = self.navigator.index
+        flag = t.queue.get(index)
+        self.review_panel.set_current(index, bool(flag and flag.absent_proposed))
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self.statusBar().showMessage("Tracking… (Esc cancels)")
 
     def _refresh_strip(self, frames: frozenset[int] | None = None) -> None:
         """Colour the timeline: every frame on opening, only the changed ones after an edit."""
@@ -486,6 +606,36 @@ class MainWindow(QMainWindow):
             target = annotation.next_keyframe(self.navigator.index)
             if target is not None:
                 self.navigator.go_to(target)
+
+    # ============================================================== tracking
+    def track(self, backwards: bool = False) -> bool:
+        """Propagate from the current frame with the panel's extent."""
+        extent, count = self.tracking_panel.extent_choice()
+        return self.tracking.propagate(
+            self.navigator.index, backwards=backwards, extent=extent, count=count
+        )
+
+    def fill_segment(self) -> bool:
+        return self.tracking.fill_segment(self.navigator.index)
+
+    def next_flagged(self) -> None:
+        target = self.tracking.next_flagged(self.navigator.index)
+        if target is None:
+            self.statusBar().showMessage("No flagged frames.", 4000)
+        else:
+            self.navigator.go_to(target)
+
+    def previous_flagged(self) -> None:
+        target = self.tracking.previous_flagged(self.navigator.index)
+        if target is not None:
+            self.navigator.go_to(target)
+
+    def evaluate_engine(self) -> bool:
+        started = self.tracking.evaluate()
+        if started:
+            self.tracking_panel.evaluate.setEnabled(False)
+            self.tracking_panel.show_note("Evaluating…")
+        return started
 
     def toggle_absent(self) -> None:
         self.controller.toggle_absent(self.navigator.index)
@@ -689,6 +839,7 @@ class MainWindow(QMainWindow):
         if self._proposal_task is not None:
             self._proposal_task.cancel()
             self._proposal_task.wait(10.0)
+        self.tracking.shutdown()
         store = self.settings.store
         store.setValue("ui/geometry", self.saveGeometry())
         store.setValue("ui/state", self.saveState())

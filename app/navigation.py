@@ -113,8 +113,14 @@ class Navigator(QObject):
         self.step(1)
 
 
+FLAG_ROW_PX = 5
+FLAG_COLOR = QColor("#ff5252")
+ABSENT_PROPOSAL_COLOR = QColor("#e040fb")
+
+
 class ProvenanceStrip(QWidget):
-    """A thin timeline: one colour per frame's provenance, red where the target is absent.
+    """A thin timeline: one colour per frame's provenance, red where the target is absent,
+    and under it a row of flags (red, stronger = more severe; magenta = "absent?" proposed).
 
     Clicking or dragging on it jumps to that frame.
     """
@@ -127,19 +133,37 @@ class ProvenanceStrip(QWidget):
         self._absent: list[bool] = []
         self._current = 0
         self._image: QImage | None = None
-        self.setMinimumHeight(10)
+        self._flags: list[tuple[int, float, bool]] = []
+        self._flag_image: QImage | None = None
+        self.setMinimumHeight(10 + FLAG_ROW_PX)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip(
             "Provenance of each frame: green keyframe, blue verified, orange tracked, "
-            "yellow interpolated, cyan imported, grey not annotated, red absent"
+            "yellow interpolated, cyan imported, grey not annotated, red absent. "
+            "Lower row: flagged frames (brighter = more severe), magenta = absent proposed. "
+            "Click to go there."
         )
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return QSize(400, 10)
+        return QSize(400, 10 + FLAG_ROW_PX)
+
+    def set_flags(self, flags: list[tuple[int, float, bool]]) -> None:
+        """``(index, severity 0..1, absent proposed)`` per flagged frame."""
+        self._flags = list(flags)
+        self._flag_image = None
+        self.update()
+
+    def flag_color(self, index: int) -> QColor | None:
+        """The colour the flag row shows at frame ``index`` (None: no flag), for tests."""
+        for i, severity, absent in self._flags:
+            if i == index:
+                return _flag_color(severity, absent)
+        return None
 
     def set_frames(self, kinds: list[str | None], absent: list[bool]) -> None:
         self._kinds, self._absent = list(kinds), list(absent)
         self._image = None
+        self._flag_image = None
         self.update()
 
     def update_frames(self, changes: dict[int, tuple[str | None, bool]]) -> None:
@@ -164,6 +188,15 @@ class ProvenanceStrip(QWidget):
             image.setPixelColor(i, 0, color)
         return image
 
+    def _build_flags(self) -> QImage:
+        count = max(1, len(self._kinds))
+        image = QImage(count, 1, QImage.Format.Format_ARGB32)
+        image.fill(QColor(40, 40, 44))
+        for i, severity, absent in self._flags:
+            if 0 <= i < count:
+                image.setPixelColor(i, 0, _flag_color(severity, absent))
+        return image
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
         if not self._kinds:
@@ -171,7 +204,12 @@ class ProvenanceStrip(QWidget):
             return
         if self._image is None:
             self._image = self._build()
-        painter.drawImage(self.rect(), self._image)
+        if self._flag_image is None:
+            self._flag_image = self._build_flags()
+        top = self.rect().adjusted(0, 0, 0, -FLAG_ROW_PX)
+        painter.drawImage(top, self._image)
+        bottom = QRect(0, self.height() - FLAG_ROW_PX, self.width(), FLAG_ROW_PX)
+        painter.drawImage(bottom, self._flag_image)
         count = len(self._kinds)
         x = round((self._current + 0.5) * self.width() / count)
         painter.fillRect(QRect(x - 1, 0, 2, self.height()), QColor(255, 255, 255))
@@ -187,6 +225,17 @@ class ProvenanceStrip(QWidget):
         if self._kinds and self.width() > 0:
             index = int(event.position().x() * len(self._kinds) / self.width())
             self.clicked.emit(min(max(index, 0), len(self._kinds) - 1))
+
+
+def _flag_color(severity: float, absent: bool) -> QColor:
+    color = QColor(ABSENT_PROPOSAL_COLOR if absent else FLAG_COLOR)
+    strength = 0.35 + 0.65 * min(max(severity, 0.0), 1.0)
+    background = QColor(40, 40, 44)
+    return QColor(
+        round(background.red() + (color.red() - background.red()) * strength),
+        round(background.green() + (color.green() - background.green()) * strength),
+        round(background.blue() + (color.blue() - background.blue()) * strength),
+    )
 
 
 class NavigationBar(QWidget):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
@@ -122,3 +123,81 @@ class GhostItem(QGraphicsItem):
                 color = QColor(255, 255, 255)
             painter.setBrush(color)
             painter.drawEllipse(point, radius, radius)
+
+
+def heat_lut(opacity: float = 0.6) -> list[int]:
+    """256 ARGB colours: transparent dark blue for 0 through orange to opaque yellow for 1."""
+    stops = [
+        (0.0, (20, 20, 160)),
+        (0.35, (160, 30, 200)),
+        (0.65, (250, 110, 40)),
+        (1.0, (255, 240, 60)),
+    ]
+    table = []
+    for value in range(256):
+        t = value / 255.0
+        for (t0, c0), (t1, c1) in zip(stops, stops[1:], strict=False):
+            if t <= t1:
+                f = (t - t0) / (t1 - t0)
+                r, g, b = (round(a + (z - a) * f) for a, z in zip(c0, c1, strict=True))
+                break
+        alpha = round(255 * opacity * (0.15 + 0.85 * t))
+        table.append((alpha << 24) | (r << 16) | (g << 8) | b)
+    return table
+
+
+class ScoreMapItem(QGraphicsItem):
+    """A tracker's score map as a semi-transparent heat map over its search region.
+
+    Map cell ``(row, col)`` of an ``rows x cols`` map over region ``(x, y, w, h)`` covers the
+    image rectangle ``[x + col*w/cols, x + (col+1)*w/cols) x [y + row*h/rows, ...)``; cells
+    are drawn as flat blocks (no smoothing) so what is hot is exactly where it is drawn. The
+    region itself is outlined.
+    """
+
+    LUT = heat_lut()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._image: QImage | None = None
+        self._region = QRectF()
+        self.setZValue(3)
+
+    def set_map(self, data: object | None, region: Sequence[float] | None) -> None:
+        """``data``: uint8 array (rows, cols), 255 = score 1; None hides the item."""
+        self.prepareGeometryChange()
+        if data is None or region is None:
+            self._image, self._region = None, QRectF()
+            self.update()
+            return
+        array = np.ascontiguousarray(np.asarray(data, dtype=np.uint8))
+        rows, cols = array.shape
+        image = QImage(array.data, cols, rows, cols, QImage.Format.Format_Indexed8)
+        image.setColorTable(self.LUT)
+        self._image = image.convertToFormat(QImage.Format.Format_ARGB32)
+        self._region = QRectF(*(float(v) for v in region))
+        self.update()
+
+    def region(self) -> QRectF | None:
+        return None if self._image is None else QRectF(self._region)
+
+    def has_map(self) -> bool:
+        return self._image is not None
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        if self._image is None:
+            return QRectF()
+        return self._region.adjusted(-20, -20, 20, 20)  # room for the cosmetic outline
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        if self._image is None:
+            return
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(self._region, self._image)
+        pen = QPen(QColor(255, 255, 255, 200), 1.0, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(self._region)

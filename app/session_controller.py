@@ -31,6 +31,7 @@ from costcore.annotation import (
     SetAttributes,
     SetBox,
     SetLanguage,
+    SetLanguageAttribute,
     UndoStack,
     VideoAnnotation,
     recover_session,
@@ -90,6 +91,10 @@ class SessionController(QObject):
     saved = Signal(str)  # session path
     saveFailed = Signal(str)
     message = Signal(str)  # notes for the status bar
+    #: the open video is about to close (its annotation is still there)
+    closing = Signal()
+    #: a person set the box of a frame (after the edit was applied)
+    boxSetByUser = Signal(int)
 
     def __init__(
         self,
@@ -113,6 +118,9 @@ class SessionController(QObject):
         self.ui_state: dict[str, Any] = {}
         #: decides whether to resume a saved session; the window replaces it with a dialog
         self.ask_resume: Callable[[OpenResult], bool] = lambda result: True
+        #: called with the edit's kind before every edit a person makes (the tracking
+        #: controller stops a running job there, so the edit is not part of its undo step)
+        self.edit_guard: Callable[[str], None] = lambda kind: None
         self._generation = 0
         self._saved_generation = 0
         self._save_scheduled = False
@@ -199,6 +207,8 @@ class SessionController(QObject):
 
     def close(self) -> None:
         """Write any pending change and release the source."""
+        if self.annotation is not None:
+            self.closing.emit()
         if self.annotation is not None and self.session_path is not None:
             self._save_now()  # also records where the annotator was (ui state)
             self._saver.flush()
@@ -231,11 +241,17 @@ class SessionController(QObject):
 
     def set_box(self, index: int, box: Iterable[float], kind: str = "draw") -> None:
         """A person drew, moved, resized or nudged the box: it becomes a keyframe."""
+        self.edit_guard("box")
         text = f"{_EDIT_TEXT.get(kind, 'Set box')} (frame {index + 1})"
         merge = f"keys:{index}" if kind in ("nudge", "size") else None
-        self.push(SetBox(index, tuple(box), Provenance.KEYFRAME, merge_key=merge, text=text))
+        change = self.push(
+            SetBox(index, tuple(box), Provenance.KEYFRAME, merge_key=merge, text=text)
+        )
+        if change is not None:
+            self.boxSetByUser.emit(index)
 
     def toggle_absent(self, index: int) -> None:
+        self.edit_guard("absent")
         frame = self.frame(index)
         if frame is None:
             return
@@ -244,6 +260,7 @@ class SessionController(QObject):
         self.push(SetAbsent([index], absent, text=f"{verb} (frame {index + 1})"))
 
     def set_absent_range(self, first: int, last: int, absent: bool = True) -> None:
+        self.edit_guard("absent")
         first, last = sorted((first, last))
         verb = "Mark absent" if absent else "Mark present"
         self.push(
@@ -253,17 +270,26 @@ class SessionController(QObject):
         )
 
     def verify(self, indices: Iterable[int]) -> None:
+        self.edit_guard("verify")
         indices = list(indices)
         where = f"frame {indices[0] + 1}" if len(indices) == 1 else f"{len(indices)} frames"
         self.push(MarkVerified(indices, text=f"Verify ({where})"))
 
     def clear_frames(self, indices: Iterable[int]) -> None:
+        self.edit_guard("clear")
         indices = list(indices)
         self.push(ClearFrames(indices, text=f"Clear annotation (frame {indices[0] + 1})"))
 
     def set_language(self, text: str) -> None:
         if self.annotation is not None and text != self.annotation.language:
+            self.edit_guard("language")
             self.push(SetLanguage(text))
+
+    def set_language_word(self, field: str, word: str) -> None:
+        """One of VLT's four attribute words (major class, root class, colour, position)."""
+        if self.annotation is not None and self.annotation.language_attributes.word(field) != word:
+            self.edit_guard("language")
+            self.push(SetLanguageAttribute(field, word))
 
     def set_attribute(self, index: int, value: int, text: str | None = None) -> None:
         if self.annotation is not None and self.annotation.attributes[index] != value:
@@ -275,10 +301,12 @@ class SessionController(QObject):
             self.push(SetAttributes(values, text=text))
 
     def undo(self) -> None:
+        self.edit_guard("undo")
         if self.undo_stack is not None and self.undo_stack.can_undo:
             self.undo_stack.undo()
 
     def redo(self) -> None:
+        self.edit_guard("redo")
         if self.undo_stack is not None and self.undo_stack.can_redo:
             self.undo_stack.redo()
 

@@ -87,5 +87,51 @@ class AppSettings:
     def clear_recent(self) -> None:
         self._store.setValue("paths/recent", [])
 
+    # --------------------------------------------------------------- tracking
+    @property
+    def tracking_engine(self) -> str:
+        """The engine picked in the tracking panel ("" = the registry's default)."""
+        return str(self._store.value("tracking/engine", "") or "")
+
+    @tracking_engine.setter
+    def tracking_engine(self, value: str) -> None:
+        self._store.setValue("tracking/engine", value)
+
+    @property
+    def tracking_weights(self) -> str:
+        """A COST checkpoint folder or a TransT ``.pth`` file ("" = none chosen)."""
+        return str(self._store.value("tracking/weights", "") or "")
+
+    @tracking_weights.setter
+    def tracking_weights(self, value: str) -> None:
+        self._store.setValue("tracking/weights", value)
+
+    @property
+    def tracking_device(self) -> str:
+        return str(self._store.value("tracking/device", "auto") or "auto")
+
+    @tracking_device.setter
+    def tracking_device(self, value: str) -> None:
+        self._store.setValue("tracking/device", value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        """A remembered on/off option (QSettings returns INI booleans as strings)."""
+        value = self._store.value(key, default)
+        if isinstance(value, str):
+            return value.lower() in ("1", "true", "yes", "on")
+        return bool(value)
+
+    def set_flag(self, key: str, value: bool) -> None:
+        self._store.setValue(key, bool(value))
+
+    def number(self, key: str, default: float) -> float:
+        try:
+            return float(self._store.value(key, default))
+        except (TypeError, ValueError):
+            return default
+
+    def set_number(self, key: str, value: float) -> None:
+        self._store.setValue(key, value)
+
     def sync(self) -> None:
         self._store.sync()

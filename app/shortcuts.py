@@ -47,6 +47,19 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("verify", ("V",), "Verify this frame (accept its box)", "Edit"),
     Binding("clear_frame", ("Delete",), "Clear this frame's annotation", "Edit"),
     Binding("edit_language", ("Ctrl+L",), "Edit the language description", "Edit"),
+    # Tracking
+    Binding("track_forward", ("T",), "Track forward from this frame", "Tracking"),
+    Binding("track_backward", ("Shift+T",), "Track backward from this frame", "Tracking"),
+    Binding(
+        "fill_segment", ("B",), "Fill the segment between the keyframes around here", "Tracking"
+    ),
+    Binding("cancel_run", ("Esc",), "Cancel the running tracking job", "Tracking"),
+    Binding("next_flag", ("N",), "Next flagged frame", "Tracking"),
+    Binding("prev_flag", ("Shift+N",), "Previous flagged frame", "Tracking"),
+    Binding("score_map", ("M",), "Show the tracker's confidence map over the frame", "Tracking"),
+    Binding(
+        "evaluate", ("Ctrl+Shift+V",), "Evaluate the engine against the annotation", "Tracking"
+    ),
     # View
     Binding("zoom_in", ("+", "="), "Zoom in", "View"),
     Binding("zoom_out", ("-",), "Zoom out", "View"),

@@ -7,6 +7,7 @@ touched only on the UI thread, so no locks are needed on this side.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -221,3 +222,56 @@ class Task(QObject):
     def _cancelled(self) -> None:
         self._running = False
         self.cancelled.emit()
+
+
+class _StreamSignals(QObject):
+    batch = Signal(object)  # list of items
+
+
+class StreamTask(Task):
+    """A :class:`Task` whose job also streams results while it runs.
+
+    ``fn(emit, progress, is_cancelled)``: ``emit(item)`` queues one item; items reach the UI
+    thread in batches (``batch`` signal, a list) at most every ``interval`` seconds, so a
+    fast engine cannot flood the event loop, and whatever is queued is sent before
+    ``finished``/``cancelled``/``failed``.
+    """
+
+    batch = Signal(object)
+
+    def __init__(
+        self,
+        fn: Callable[[Callable[[Any], None], Callable[[int, int], None], Callable[[], bool]], Any],
+        parent: QObject | None = None,
+        pool: QThreadPool | None = None,
+        interval: float = 0.05,
+    ) -> None:
+        self._stream = _StreamSignals()
+        self._pending: list[Any] = []
+        self._lock = threading.Lock()
+        self._interval = interval
+        self._last_flush = 0.0
+        stream_fn = fn
+
+        def run(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+            try:
+                return stream_fn(self._emit, progress, cancelled)
+            finally:
+                self._flush()
+
+        super().__init__(run, parent, pool)
+        self._stream.batch.connect(self.batch)
+
+    def _emit(self, item: Any) -> None:
+        with self._lock:
+            self._pending.append(item)
+        now = time.perf_counter()
+        if now - self._last_flush >= self._interval:
+            self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            items, self._pending = self._pending, []
+        self._last_flush = time.perf_counter()
+        if items:
+            self._stream.batch.emit(items)

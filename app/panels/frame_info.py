@@ -87,7 +87,7 @@ class FrameInfoPanel(QWidget):
         self.provenance.setText(text)
         self.provenance.setStyleSheet(f"background:{color.name()}; color:#101010;")
         box = getattr(frame, "box", None)
-        self.box_label.setText("–" if box is None else ", ".join(f"{v:g}" for v in box))
+        self.box_label.setText("–" if box is None else ", ".join(_number(v) for v in box))
         score, engine = getattr(frame, "score", None), getattr(frame, "engine", None)
         bits = []
         if engine:
@@ -110,6 +110,11 @@ class FrameInfoPanel(QWidget):
             absent += bool(getattr(frame, "absent", False))
         parts = [f"{counts[k]} {k or 'not annotated'}" for k in _KIND_ORDER if counts[k]]
         self.summary.setText(" · ".join(parts) + (f" · {absent} absent" if absent else ""))
+
+
+def _number(value: float) -> str:
+    """Whole pixels as integers, tracker output to a tenth of a pixel."""
+    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
 
 
 class AbsentRangeDialog(QDialog):

@@ -1,0 +1,251 @@
+"""The tracking panel: engine, weights and device; propagation, segment fill, options, progress.
+
+A view over :class:`app.tracking.TrackingController`: it shows the controller's settings and
+asks it to run; it computes nothing itself.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.tracking import TrackingController, engine_choices
+from costcore.assist.evaluate import EvaluationRun
+from costcore.assist.plan import Extent
+
+_EXTENTS = (
+    (Extent.NEXT_KEYFRAME, "to the next keyframe"),
+    (Extent.END, "to the end of the video"),
+    (Extent.COUNT, "a number of frames"),
+)
+_DEVICES = ("auto", "cpu", "cuda")
+
+
+class TrackingPanel(QWidget):
+    forwardRequested = Signal()
+    backwardRequested = Signal()
+    fillRequested = Signal()
+    cancelRequested = Signal()
+    evaluateRequested = Signal()
+
+    def __init__(self, tracking: TrackingController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tracking = tracking
+        self.engine = QComboBox()
+        for name, description in engine_choices().items():
+            label = name.upper() if len(name) <= 6 else name.capitalize()
+            self.engine.addItem(label, name)
+            self.engine.setItemData(
+                self.engine.count() - 1, description, Qt.ItemDataRole.ToolTipRole
+            )
+        self.weights = QLineEdit()
+        self.weights.setReadOnly(True)
+        self.weights.setPlaceholderText("no weights: COST/TransT need a checkpoint")
+        self.weights_button = QToolButton()
+        self.weights_button.setText("…")
+        self.weights_button.setToolTip("Choose COST/TransT weights")
+        menu = QMenu(self.weights_button)
+        menu.addAction("COST checkpoint folder…", self._choose_folder)
+        menu.addAction("TransT checkpoint file (.pth)…", self._choose_file)
+        menu.addAction("Forget the weights", lambda: self._set_weights(""))
+        self.weights_button.setMenu(menu)
+        self.weights_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.device = QComboBox()
+        for device in _DEVICES:
+            self.device.addItem(device.upper() if device != "auto" else "auto", device)
+        weights_row = QHBoxLayout()
+        weights_row.addWidget(self.weights, 1)
+        weights_row.addWidget(self.weights_button)
+
+        self.extent = QComboBox()
+        for extent, label in _EXTENTS:
+            self.extent.addItem(label, extent.value)
+        self.count = QSpinBox()
+        self.count.setRange(1, 100_000)
+        self.count.setValue(50)
+        self.count.setToolTip("How many frames to propagate (with 'a number of frames')")
+        self.count.setEnabled(False)
+        self.backward = QPushButton("◀ Backward")
+        self.backward.setToolTip("Track backward from this frame (Shift+T)")
+        self.forward = QPushButton("Forward ▶")
+        self.forward.setToolTip("Track forward from this frame (T)")
+        self.fill = QPushButton("Fill segment between keyframes")
+        self.fill.setToolTip(
+            "Track forward from the keyframe before and backward from the keyframe after, "
+            "and combine the two runs per frame (B)"
+        )
+        self.repropagate = QCheckBox("Re-propagate after a correction")
+        self.repropagate.setToolTip(
+            "Correcting a box makes it a keyframe and re-tracks the frames up to the next keyframe"
+        )
+        self.stop_at_flag = QCheckBox("Stop at the first flag")
+        self.stop_at_flag.setToolTip("Propagation stops after the first frame a flag rule fires on")
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setDecimals(2)
+        self.threshold.setToolTip("Tracked frames scoring below this are flagged for review")
+
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("%v / %m")
+        self.progress.setVisible(False)
+        self.cancel = QPushButton("Cancel (Esc)")
+        self.cancel.setVisible(False)
+
+        self.evaluate = QPushButton("Evaluate engine against the annotation")
+        self.evaluate.setToolTip(
+            "Run the engine over the video without changing the annotation and score it "
+            "(AUC, P, P_norm, cAUC, mACC); the per-frame IoU goes to the plots"
+        )
+        self.metrics = QLabel("")
+        self.metrics.setWordWrap(True)
+        self.metrics.setVisible(False)
+        self.metrics.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        engine_row = QHBoxLayout()
+        engine_row.addWidget(self.engine, 1)
+        engine_row.addWidget(self.device)
+        extent_row = QHBoxLayout()
+        extent_row.addWidget(self.extent, 1)
+        extent_row.addWidget(self.count)
+        form = QFormLayout()
+        form.addRow("Engine", engine_row)
+        form.addRow("Weights", weights_row)
+        form.addRow("Propagate", extent_row)
+        buttons = QGridLayout()
+        buttons.addWidget(self.backward, 0, 0)
+        buttons.addWidget(self.forward, 0, 1)
+        buttons.addWidget(self.fill, 1, 0, 1, 2)
+        options = QGridLayout()
+        options.addWidget(self.repropagate, 0, 0, 1, 2)
+        options.addWidget(self.stop_at_flag, 1, 0)
+        threshold_row = QHBoxLayout()
+        threshold_row.addWidget(QLabel("flag scores <"))
+        threshold_row.addWidget(self.threshold)
+        options.addLayout(threshold_row, 1, 1)
+        running = QHBoxLayout()
+        running.addWidget(self.progress, 1)
+        running.addWidget(self.cancel)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addLayout(options)
+        layout.addLayout(running)
+        layout.addWidget(self.evaluate)
+        layout.addWidget(self.metrics)
+        layout.addStretch(1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+        self._load()
+        self.engine.currentIndexChanged.connect(self._engine_changed)
+        self.device.currentIndexChanged.connect(
+            lambda _i: tracking.set_device(self.device.currentData())
+        )
+        self.extent.currentIndexChanged.connect(
+            lambda _i: self.count.setEnabled(self.extent.currentData() == Extent.COUNT.value)
+        )
+        self.repropagate.toggled.connect(tracking.set_repropagate)
+        self.stop_at_flag.toggled.connect(tracking.set_stop_at_flag)
+        self.threshold.valueChanged.connect(tracking.set_score_threshold)
+        self.forward.clicked.connect(self.forwardRequested)
+        self.backward.clicked.connect(self.backwardRequested)
+        self.fill.clicked.connect(self.fillRequested)
+        self.cancel.clicked.connect(self.cancelRequested)
+        self.evaluate.clicked.connect(self.evaluateRequested)
+        tracking.busyChanged.connect(self.set_busy)
+        tracking.progress.connect(self.set_progress)
+        tracking.evaluationReady.connect(self.show_evaluation)
+        tracking.evaluationProgress.connect(
+            lambda done, total: self.show_note(f"Evaluating… {done}/{total}")
+        )
+        tracking.evaluationFailed.connect(
+            lambda message: self._evaluation_done(f"Evaluation {message}")
+        )
+        self.setEnabled(False)
+
+    def _load(self) -> None:
+        t = self.tracking
+        self.engine.setCurrentIndex(max(0, self.engine.findData(t.engine_name)))
+        self.device.setCurrentIndex(max(0, self.device.findData(t.device)))
+        self.weights.setText(t.weights)
+        self.weights.setToolTip(t.weights)
+        self.repropagate.setChecked(t.repropagate)
+        self.stop_at_flag.setChecked(t.stop_at_flag)
+        self.threshold.setValue(t.flag_rules.score_threshold)
+
+    # ----------------------------------------------------------- choices
+    def _engine_changed(self) -> None:
+        self.tracking.set_engine(self.engine.currentData())
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "COST checkpoint folder", self.weights.text()
+        )
+        if folder:
+            self._set_weights(folder)
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "TransT checkpoint", self.weights.text(), "PyTorch checkpoints (*.pth *.pt)"
+        )
+        if path:
+            self._set_weights(path)
+
+    def _set_weights(self, path: str) -> None:
+        self.tracking.set_weights(path)
+        self.weights.setText(path)
+        self.weights.setToolTip(path)
+        if path and self.tracking.engine_name not in ("cost", "transt"):
+            self.engine.setCurrentIndex(self.engine.findData("cost"))
+
+    def extent_choice(self) -> tuple[Extent, int]:
+        return Extent(self.extent.currentData()), self.count.value()
+
+    # ----------------------------------------------------------- running
+    def set_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel.setVisible(busy)
+        for widget in (self.forward, self.backward, self.fill, self.engine, self.device):
+            widget.setEnabled(not busy)
+        self.weights_button.setEnabled(not busy)
+
+    def set_progress(self, done: int, total: int) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+
+    def show_evaluation(self, run: EvaluationRun) -> None:
+        metrics = "  ".join(f"{name} {100 * value:.1f}" for name, value in run.metrics.items())
+        self._evaluation_done(
+            f"<b>{run.engine}</b> vs annotation ({run.scored_frames} frames, "
+            f"{run.fps:.0f} fps):<br>{metrics}"
+        )
+
+    def show_note(self, text: str) -> None:
+        self.metrics.setVisible(True)
+        self.metrics.setText(text)
+
+    def _evaluation_done(self, text: str) -> None:
+        self.metrics.setVisible(True)
+        self.metrics.setText(text)
+        self.evaluate.setEnabled(True)

@@ -1,0 +1,122 @@
+"""The confidence-map overlay lands exactly on the frame pixels its search region covers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from costcore.assist.plan import Extent
+from costcore.engines import registry
+from costcore.engines.registry import EngineInfo
+from tests.assist_fakes import ScriptedEngine
+from tests.gui_helpers import (
+    TIMEOUT_MS,
+    key,
+    make_image_folder,
+    make_window,
+    open_and_wait,
+    wait_frame,
+)
+from tests.test_app_tracking import folder_index
+
+WIDTH, HEIGHT = 64, 48
+
+
+def render(window) -> QImage:
+    """The scene at 1 image pixel = 1 output pixel (without the box, drawn over the map)."""
+    window.view.box_item.setVisible(False)
+    image = QImage(WIDTH, HEIGHT, QImage.Format.Format_ARGB32)
+    image.fill(QColor(0, 0, 0))
+    painter = QPainter(image)
+    window.view.scene().render(painter, QRectF(0, 0, WIDTH, HEIGHT), QRectF(0, 0, WIDTH, HEIGHT))
+    painter.end()
+    window.view.box_item.setVisible(True)
+    return image
+
+
+@pytest.fixture
+def hot_map() -> np.ndarray:
+    values = np.zeros((3, 4), dtype=np.float32)  # 3 rows x 4 columns
+    values[1, 2] = 1.0
+    return values
+
+
+def test_a_single_hot_cell_lands_on_its_frame_pixels(qtbot, tmp_path, monkeypatch, hot_map) -> None:
+    def make(device: str = "auto") -> ScriptedEngine:
+        return ScriptedEngine(score_map=hot_map, frame_to_index=folder_index)
+
+    monkeypatch.setitem(registry._ENGINES, "scripted", EngineInfo("scripted", "test", make))
+    window = make_window(qtbot, tmp_path)
+    window.tracking.set_engine("scripted")
+    open_and_wait(qtbot, window, make_image_folder(tmp_path / "frames", 6, (WIDTH, HEIGHT)))
+    window.actions_by_id["ghosts"].setChecked(False)
+    window.controller.set_box(0, (10.0, 10.0, 12.0, 8.0))
+    assert window.tracking.propagate(0, extent=Extent.END)
+    qtbot.waitUntil(lambda: not window.tracking.busy, timeout=TIMEOUT_MS)
+    window.navigator.go_to(1)
+    wait_frame(qtbot, window, 1)
+
+    # frame 1: box (12, 10, 12, 8); the engine's search region is 3x the box around it:
+    # (0, 2, 36, 24), so the 3x4 map has 9x8-pixel cells; cell (1, 2) covers x 18..26, y 10..17
+    item = window.view.score_map_item
+    assert item.has_map() and item.region() == QRectF(0, 2, 36, 24)
+    stored = window.tracking.score_map(1)
+    assert stored.data[1, 2] == 255 and stored.cell_rect(1, 2) == (18, 10, 9, 8)
+
+    shown = render(window)
+    window.actions_by_id["score_map"].setChecked(False)  # M toggles it
+    assert not item.has_map()
+    plain = render(window)
+
+    def changed(x: int, y: int) -> bool:
+        return shown.pixelColor(x, y) != plain.pixelColor(x, y)
+
+    hot = shown.pixelColor(22, 16)
+    assert hot.red() > 150 and hot.green() > 120 and hot.blue() < 90  # yellow-orange
+    cold = shown.pixelColor(31, 16)  # cell (1, 3): score 0, faint blue
+    assert cold.blue() > cold.red() and cold.red() < 60
+    for x, y in ((18, 10), (26, 10), (18, 17), (26, 17)):  # the hot cell's corner pixels
+        assert shown.pixelColor(x, y).red() > 150, (x, y)
+    for x, y in ((17, 13), (27, 13), (22, 9), (22, 18)):  # just outside it
+        assert shown.pixelColor(x, y).red() < 120, (x, y)
+    assert not changed(50, 40) and not changed(40, 3)  # outside the search region: untouched
+    assert changed(5, 20) and not changed(5, 27)  # a cold cell is tinted; below: untouched
+
+    key(window, Qt.Key.Key_M)
+    assert window.actions_by_id["score_map"].isChecked() and item.has_map()
+    window.navigator.go_to(0)  # the keyframe has no map
+    wait_frame(qtbot, window, 0)
+    assert not item.has_map()
+    window.tracking.shutdown()
+
+
+def test_cost_weights_are_remembered_and_its_score_maps_are_kept(qtbot, tmp_path) -> None:
+    pytest.importorskip("torch")
+    from costcore.model import save_checkpoint
+    from costcore.model.testing import tiny_model
+
+    weights = save_checkpoint(tiny_model(tmp_path / "vocab"), tmp_path / "tiny-cost")
+    window = make_window(qtbot, tmp_path)
+    t = window.tracking
+    window.tracking_panel._set_weights(str(weights))  # what the "…" menu does
+    assert t.engine_name == "cost" and t.weights == str(weights)
+    open_and_wait(qtbot, window, make_image_folder(tmp_path / "frames", 5, (WIDTH, HEIGHT)))
+    window.controller.set_language("a small white car")
+    window.controller.set_box(0, (20.0, 15.0, 16.0, 12.0))
+    assert t.propagate(0, extent=Extent.END)
+    qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS * 2)
+    annotation = window.controller.annotation
+    assert [annotation.frame(i).engine for i in range(1, 5)] == ["cost"] * 4
+    assert all(annotation.frame(i).score is not None for i in range(1, 5))
+    assert all(t.score_map(i) is not None for i in range(1, 5))
+    assert "cost · CPU" in window.engine_label.text()
+    window.navigator.go_to(2)
+    wait_frame(qtbot, window, 2)
+    assert window.view.score_map_item.has_map()
+    assert window.view.score_map_item.region() == QRectF(*t.score_map(2).region)
+    window.close()
+    again = make_window(qtbot, tmp_path)  # the same settings file: the choice is remembered
+    assert again.tracking.weights == str(weights) and again.tracking.engine_name == "cost"
+    assert again.tracking_panel.engine.currentData() == "cost"
