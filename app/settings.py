@@ -114,6 +114,16 @@ class AppSettings:
     def tracking_device(self, value: str) -> None:
         self._store.setValue("tracking/device", value)
 
+    @property
+    def tracking_language_form(self) -> str:
+        """What engines get as language: "sentence" or "attributes" (VLT's four words)."""
+        value = str(self._store.value("tracking/language_form", "sentence") or "sentence")
+        return value if value in ("sentence", "attributes") else "sentence"
+
+    @tracking_language_form.setter
+    def tracking_language_form(self, value: str) -> None:
+        self._store.setValue("tracking/language_form", value)
+
     def flag(self, key: str, default: bool) -> bool:
         """A remembered on/off option (QSettings returns INI booleans as strings)."""
         value = self._store.value(key, default)

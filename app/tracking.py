@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from app.session_controller import SessionController
 from app.settings import AppSettings
 from app.workers import StreamTask, Task
-from costcore.annotation import Change, SetFrames
+from costcore.annotation import Change, SetFrames, VideoAnnotation
 from costcore.assist.evaluate import EvaluationRun, evaluate_run
 from costcore.assist.flags import Flag, FlagRules, flag_frames
 from costcore.assist.jobs import (
@@ -60,6 +60,7 @@ from costcore.engines import (
     engine_info,
 )
 from costcore.errors import CostcoreError
+from costcore.language import LanguageError
 from costcore.video import open_frame_source
 
 #: seconds to wait after the last box edit before re-propagating (arrow-key nudges come fast)
@@ -194,6 +195,22 @@ class TrackingController(QObject):
     def set_device(self, device: str) -> None:
         self.settings.tracking_device = device
         self._emit_status()
+
+    @property
+    def language_form(self) -> str:
+        return self.settings.tracking_language_form
+
+    def set_language_form(self, form: str) -> None:
+        """Give engines the sentence or the attribute words (re-initialises on the next run)."""
+        self.settings.tracking_language_form = form
+
+    def _engine_text(self, annotation: VideoAnnotation) -> str | None:
+        """The language for the engine in the chosen form; None (and a message) if unset."""
+        try:
+            return annotation.language_input.text(self.language_form)
+        except LanguageError as error:
+            self.report(f"{error} Set them in the Language panel, or track with the sentence.")
+            return None
 
     def needs_weights(self) -> bool:
         name = self.engine_name
@@ -463,8 +480,11 @@ class TrackingController(QObject):
             self._refill_timer.stop()
             self._pending_refill = None
         self._settle_previous()
+        language = self._engine_text(annotation)
+        if language is None:
+            return False
         frames = _WorkerFrames(self.session.frames_spec, annotation.frame_count)
-        runner = EngineRunner(self._engine_factory(), frames, annotation.language)
+        runner = EngineRunner(self._engine_factory(), frames, language)
 
         def work(
             emit: Callable[[Any], None],
@@ -596,8 +616,11 @@ class TrackingController(QObject):
             return False
         boxes, absent = annotation.boxes_array(), annotation.absent_array()
         self._settle_previous()
+        language = self._engine_text(annotation)
+        if language is None:
+            return False
         frames = _WorkerFrames(self.session.frames_spec, annotation.frame_count)
-        runner = EngineRunner(self._engine_factory(), frames, annotation.language)
+        runner = EngineRunner(self._engine_factory(), frames, language)
 
         def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> object:
             try:

@@ -312,3 +312,24 @@ def test_an_engine_that_cannot_start_is_reported_and_changes_nothing(qtbot, wind
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
     assert "failed" in messages[-1] and "missing-checkpoint" in messages[-1]
     assert c.undo_stack.count == steps and kinds(window)[1:].count("tracked") == 0
+
+
+def test_engines_get_the_attribute_words_when_that_form_is_chosen(qtbot, window, engines) -> None:
+    c, t = window.controller, window.tracking
+    c.set_language("a small grey box")
+    c.set_box(0, BOX)
+    window.tracking_panel.language_form.setCurrentIndex(
+        window.tracking_panel.language_form.findData("attributes")
+    )
+    assert t.language_form == "attributes"
+    assert not t.propagate(0, extent=Extent.END)  # no words yet: nothing starts
+    assert engines.inits == []
+    for field, word in zip(
+        ("major_class", "root_class", "colour", "initial_position"),
+        ("box", "shape", "grey", "top left"),
+        strict=True,
+    ):
+        c.set_language_word(field, word)
+    assert t.propagate(0, extent=Extent.END)
+    qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
+    assert engines.inits[0][2] == "box shape grey top left"

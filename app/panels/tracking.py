@@ -68,6 +68,13 @@ class TrackingPanel(QWidget):
         menu.addAction("Forget the weights", lambda: self._set_weights(""))
         self.weights_button.setMenu(menu)
         self.weights_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.language_form = QComboBox()
+        self.language_form.addItem("the sentence", "sentence")
+        self.language_form.addItem("the attribute words", "attributes")
+        self.language_form.setToolTip(
+            "What vision-language engines are given: the one-sentence description or VLT's "
+            "four attribute words (major class, root class, colour, initial position)"
+        )
         self.device = QComboBox()
         for device in _DEVICES:
             self.device.addItem(device.upper() if device != "auto" else "auto", device)
@@ -130,6 +137,7 @@ class TrackingPanel(QWidget):
         form = QFormLayout()
         form.addRow("Engine", engine_row)
         form.addRow("Weights", weights_row)
+        form.addRow("Language", self.language_form)
         form.addRow("Propagate", extent_row)
         buttons = QGridLayout()
         buttons.addWidget(self.backward, 0, 0)
@@ -162,6 +170,9 @@ class TrackingPanel(QWidget):
         self.device.currentIndexChanged.connect(
             lambda _i: tracking.set_device(self.device.currentData())
         )
+        self.language_form.currentIndexChanged.connect(
+            lambda _i: tracking.set_language_form(self.language_form.currentData())
+        )
         self.extent.currentIndexChanged.connect(
             lambda _i: self.count.setEnabled(self.extent.currentData() == Extent.COUNT.value)
         )
@@ -188,6 +199,7 @@ class TrackingPanel(QWidget):
         t = self.tracking
         self.engine.setCurrentIndex(max(0, self.engine.findData(t.engine_name)))
         self.device.setCurrentIndex(max(0, self.device.findData(t.device)))
+        self.language_form.setCurrentIndex(max(0, self.language_form.findData(t.language_form)))
         self.weights.setText(t.weights)
         self.weights.setToolTip(t.weights)
         self.repropagate.setChecked(t.repropagate)
