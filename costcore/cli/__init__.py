@@ -17,7 +17,15 @@ from costcore import __version__
 from costcore.errors import Cancelled, CostcoreError
 
 #: modules under costcore.cli that define a subcommand, in the order `--help` lists them
-SUBCOMMAND_MODULES: tuple[str, ...] = ("convert", "validate", "track", "run", "evaluate", "train", "bench")
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "convert",
+    "validate",
+    "track",
+    "run",
+    "evaluate",
+    "train",
+    "bench",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
