@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPointF, Qt, Signal
+from PySide6.QtCore import QByteArray, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -45,7 +45,7 @@ from app.panels.plots import TimelinePlots
 from app.panels.review import ReviewPanel
 from app.panels.tracking import TrackingPanel
 from app.proposal_job import proposal_task
-from app.session_controller import OpenResult, SessionController
+from app.session_controller import TRAIL_FRAMES, OpenResult, SessionController
 from app.settings import AppSettings
 from app.shortcuts import BINDINGS, sheet_html
 from app.theme import apply_theme
@@ -88,6 +88,10 @@ class MainWindow(QMainWindow):
         self.last_export_dialog: ExportDialog | None = None
         self.shortcut_dialog: QDialog | None = None
 
+        self._summary_timer = QTimer(self)
+        self._summary_timer.setSingleShot(True)
+        self._summary_timer.setInterval(200)
+        self._summary_timer.timeout.connect(self._show_summary)
         self.view = FrameView()
         self.nav_bar = NavigationBar(self.navigator)
         central = QWidget()
@@ -491,7 +495,8 @@ class MainWindow(QMainWindow):
             return
         shown = self.view.displayed_index
         if change.frames:
-            if shown is not None:
+            # a tracking run changes a few frames 20 times a second: redraw only what shows them
+            if shown is not None and _touches(change.frames, shown, TRAIL_FRAMES + 1):
                 overlay = self._overlay(shown)
                 self.view.set_overlay(overlay)
                 if shown in change.frames:
@@ -499,8 +504,10 @@ class MainWindow(QMainWindow):
                 self.follow_view.follow(overlay.box)
             self._refresh_strip(change.frames)
             index = self.navigator.index
-            self.frame_panel.show_frame(index, annotation.frame_count, annotation.frame(index))
-            self.frame_panel.show_summary(list(annotation.frames))
+            if index in change.frames:
+                self.frame_panel.show_frame(index, annotation.frame_count, annotation.frame(index))
+            if not self._summary_timer.isActive():
+                self._summary_timer.start()
             self.attributes_panel.mark_proposals_stale()
         if change.video:
             self.language_panel.set_text(annotation.language)
@@ -508,6 +515,11 @@ class MainWindow(QMainWindow):
             self.attributes_panel.set_values(annotation.attributes)
         self._update_undo_actions()
         self._update_title()
+
+    def _show_summary(self) -> None:
+        annotation = self.controller.annotation
+        if annotation is not None:
+            self.frame_panel.show_summary(list(annotation.frames))
 
     def _overlay(self, index: int) -> FrameOverlay:
         """The controller's overlay, with the frame's flag (if any) for the HUD."""
@@ -847,3 +859,10 @@ class MainWindow(QMainWindow):
         self.controller.shutdown()
         self.loader.wait()
         super().closeEvent(event)
+
+
+def _touches(frames: frozenset[int], index: int, reach: int) -> bool:
+    """Whether any of ``frames`` lies within ``reach`` frames of ``index``."""
+    if len(frames) > 4 * reach:
+        return any(i in frames for i in range(index - reach, index + reach + 1))
+    return any(abs(i - index) <= reach for i in frames)

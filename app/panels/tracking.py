@@ -6,6 +6,8 @@ asks it to run; it computes nothing itself.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -165,6 +167,7 @@ class TrackingPanel(QWidget):
         layout.addStretch(1)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
+        self._progress_shown = 0.0
         self._load()
         self.engine.currentIndexChanged.connect(self._engine_changed)
         self.device.currentIndexChanged.connect(
@@ -243,6 +246,10 @@ class TrackingPanel(QWidget):
         self.weights_button.setEnabled(not busy)
 
     def set_progress(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and done > 0 and now - self._progress_shown < 0.1:
+            return  # ten updates a second are plenty (a progress bar repaint is not free)
+        self._progress_shown = now
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
 

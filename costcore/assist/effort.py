@@ -12,9 +12,13 @@ order, the tool refilling after each correction. What differs is what the tool d
 - ``tracking``: forward tracking from each keyframe to the end, restarted at each correction.
   No proposals.
 - ``assisted``: the tool's own workflow (the same costcore code the app runs): segment fill
-  between keyframes, then its review queue proposes one flagged frame per round; the
-  annotator draws it (keyframe, cost 1) or verifies it (0.25) and the tool refills the
-  segments on both sides. When the queue is empty (or ``max_reviews`` is reached), playback.
+  between keyframes (forward + backward runs, drift-corrected and combined), then its review
+  queue proposes one flagged frame per round (``ReviewQueue.proposal``: the frame's flags as
+  the app shows them, proposed when ``FlagRules.review_reasons`` make them severe enough; a run
+  ending in the open with trouble in it asks for its last frame first); the annotator draws
+  it (keyframe, cost 1) or verifies it (0.25, a checkpoint for the combination) and the tool
+  refills the segments on both sides. When nothing is proposed any more (or ``max_reviews``
+  / ``patience`` is reached), playback.
 
 During playback a correction refills only the frames after it (the annotator has seen the
 ones before), exactly as the app re-propagates after a correction.

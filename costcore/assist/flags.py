@@ -34,7 +34,6 @@ class FlagReason(str, Enum):
     SIZE = "size change"
     DISAGREE = "runs disagree"
     OPEN_END = "no keyframe after"
-    LONG_GAP = "long gap between keyframes"
 
 
 @dataclass(frozen=True)
@@ -72,17 +71,12 @@ class FlagRules:
         FlagReason.JUMP,
         FlagReason.SIZE,
         FlagReason.OPEN_END,
-        FlagReason.LONG_GAP,
     )
     #: the last frame is flagged when this many tracked frames or more follow the last
     #: keyframe and the run there raised a flag: nothing checks a run that ends in the open
     #: (a box there gives the tool a backward run); 0 = never
     open_end_frames: int = 20
     open_end_severity: float = 1.0
-    #: the middle frame of a gap between keyframes longer than this, with flags inside, is
-    #: proposed (0 = never)
-    long_gap_frames: int = 0
-    long_gap_severity: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -147,20 +141,6 @@ def flag_frames(
         flags = [f for f in flags if f.index != last]
         severity = rules.open_end_severity
         flags.append(Flag(last, severity, (FlagReason.OPEN_END,), False, (severity,)))
-    if rules.long_gap_frames > 0 and len(keyframes) >= 2:
-        flagged = {f.index for f in flags}
-        taken = set(flagged)
-        for left, right in zip(keyframes, keyframes[1:], strict=False):
-            if right - left < rules.long_gap_frames:
-                continue
-            if not any(left < i < right for i in flagged):
-                continue
-            middle = (left + right) // 2
-            if middle in taken or frames[middle].box is None or not candidate[middle]:
-                continue
-            severity = rules.long_gap_severity
-            flags.append(Flag(middle, severity, (FlagReason.LONG_GAP,), False, (severity,)))
-        flags.sort(key=lambda f: f.index)
     return flags
 
 
