@@ -11,7 +11,12 @@ import numpy as np
 from costcore.errors import FormatError
 from costcore.formats.frames import FrameListing
 from costcore.formats.sequence import Sequence
-from costcore.formats.textfiles import BoxFile, read_language, read_language_attributes
+from costcore.formats.textfiles import (
+    BoxFile,
+    read_box_file,
+    read_language,
+    read_language_attributes,
+)
 from costcore.formats.vlsot500_spec import LANGUAGE_ATTRIBUTES
 
 
@@ -72,3 +77,31 @@ def sequence_extra(listing: FrameListing, **notes: object) -> dict[str, object]:
     extra = listing.extra()
     extra.update({key: value for key, value in notes.items() if value is not None})
     return extra
+
+
+def boxes_only_sequence(
+    folder: Path,
+    layout: str,
+    listing: FrameListing,
+    gt_path: Path,
+    language_files: tuple[str, ...],
+    **notes: object,
+) -> Sequence:
+    """A sequence whose only annotation is a box file (OTB, UAV123, TNL2K).
+
+    Absence comes from the boxes themselves (``0,0,0,0`` or NaN rows); the language from the
+    first of ``language_files`` (names in ``folder``) that exists.
+    """
+    box_file = read_box_file(gt_path)
+    check_count(gt_path, len(box_file.boxes), len(listing.frames))
+    language, _ = first_language(*(folder / name for name in language_files))
+    return Sequence(
+        name=folder.absolute().name,
+        root=folder,
+        layout=layout,
+        frames=listing.frames,
+        boxes=box_file.boxes,
+        absent=absent_from_boxes(box_file),
+        language=language,
+        extra=sequence_extra(listing, **notes),
+    )

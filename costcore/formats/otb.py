@@ -7,15 +7,11 @@ from pathlib import Path
 
 from costcore.errors import FormatError
 from costcore.formats.common import (
-    absent_from_boxes,
-    check_count,
-    first_language,
+    boxes_only_sequence,
     reader,
-    sequence_extra,
 )
 from costcore.formats.frames import list_frames
 from costcore.formats.sequence import Sequence
-from costcore.formats.textfiles import read_box_file
 
 GROUNDTRUTH = "groundtruth_rect.txt"
 _TARGET_FILE = re.compile(r"groundtruth_rect\.([0-9]+)\.txt")
@@ -53,20 +49,12 @@ def read_otb(folder: str | Path) -> Sequence:
     folder = Path(folder)
     listing = list_frames(folder / "img")
     gt_path, note = groundtruth_file(folder)
-    box_file = read_box_file(gt_path)
-    check_count(gt_path, len(box_file.boxes), len(listing.frames))
-    language, _ = first_language(folder / "language.txt", folder / "nlp.txt")
-    return Sequence(
-        name=folder.absolute().name,
-        root=folder,
-        layout="otb",
-        frames=listing.frames,
-        boxes=box_file.boxes,
-        absent=absent_from_boxes(box_file),
-        language=language,
-        extra=sequence_extra(
-            listing,
-            note=note,
-            groundtruth_file=gt_path.name if note else None,
-        ),
+    return boxes_only_sequence(
+        folder,
+        "otb",
+        listing,
+        gt_path,
+        ("language.txt", "nlp.txt"),
+        note=note,
+        groundtruth_file=gt_path.name if note else None,
     )

@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from costcore.formats.common import (
-    absent_from_boxes,
-    check_count,
-    first_language,
+    boxes_only_sequence,
     reader,
     require_file,
-    sequence_extra,
 )
 from costcore.formats.frames import list_frames
 from costcore.formats.sequence import Sequence
-from costcore.formats.textfiles import read_box_file
 
 
 @reader
@@ -26,16 +22,4 @@ def read_tnl2k(folder: str | Path) -> Sequence:
     folder = Path(folder)
     listing = list_frames(folder / "imgs")
     gt_path = require_file(folder / "groundtruth.txt")
-    box_file = read_box_file(gt_path)
-    check_count(gt_path, len(box_file.boxes), len(listing.frames))
-    language, _ = first_language(folder / "language.txt")
-    return Sequence(
-        name=folder.absolute().name,
-        root=folder,
-        layout="tnl2k",
-        frames=listing.frames,
-        boxes=box_file.boxes,
-        absent=absent_from_boxes(box_file),
-        language=language,
-        extra=sequence_extra(listing),
-    )
+    return boxes_only_sequence(folder, "tnl2k", listing, gt_path, ("language.txt",))

@@ -6,11 +6,8 @@ from pathlib import Path
 
 from costcore.errors import FormatError
 from costcore.formats.common import (
-    absent_from_boxes,
-    check_count,
-    first_language,
+    boxes_only_sequence,
     reader,
-    sequence_extra,
 )
 from costcore.formats.frames import list_frames
 from costcore.formats.sequence import Sequence
@@ -60,16 +57,11 @@ def read_uav123(folder: str | Path) -> Sequence:
             folder / f"{folder.absolute().name}.txt",
             "ground-truth file is missing (and no single other .txt file holds boxes)",
         )
-    box_file = read_box_file(gt_path)
-    check_count(gt_path, len(box_file.boxes), len(listing.frames))
-    language, _ = first_language(folder / "language.txt", folder / "nlp.txt")
-    return Sequence(
-        name=folder.absolute().name,
-        root=folder,
-        layout="uav123",
-        frames=listing.frames,
-        boxes=box_file.boxes,
-        absent=absent_from_boxes(box_file),
-        language=language,
-        extra=sequence_extra(listing, groundtruth_file=gt_path.name),
+    return boxes_only_sequence(
+        folder,
+        "uav123",
+        listing,
+        gt_path,
+        ("language.txt", "nlp.txt"),
+        groundtruth_file=gt_path.name,
     )
