@@ -65,7 +65,10 @@ from costcore.video import open_frame_source
 
 #: seconds to wait after the last box edit before re-propagating (arrow-key nudges come fast)
 REPROPAGATE_DELAY_MS = 350
+#: after an edit, flags wait this long for the next one (a burst of nudges: one update)
 FLAGS_DELAY_MS = 120
+#: while a run streams boxes in, flags, the review list and the plots refresh this often
+LIVE_FLAGS_MS = 1000
 
 
 def engine_choices() -> dict[str, str]:
@@ -282,8 +285,14 @@ class TrackingController(QObject):
             self.session.message.emit(f"Tracking diagnostics not saved: {error}")
 
     def _on_changed(self, change: Change) -> None:
-        if change.frames:
-            self._flags_timer.start(FLAGS_DELAY_MS if self._run is None else 500)
+        if not change.frames:
+            return
+        if self._run is None:
+            self._flags_timer.start(FLAGS_DELAY_MS)  # debounce: restart on every edit
+        elif not self._flags_timer.isActive():
+            # a run changes frames many times a second: restarting the timer on each batch
+            # would hold the flags back until the run ends, so refresh at a steady pace
+            self._flags_timer.start(LIVE_FLAGS_MS)
 
     def update_flags(self) -> None:
         """Recompute the flags and the review queue (costcore's rules) now."""

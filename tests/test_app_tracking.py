@@ -333,3 +333,21 @@ def test_engines_get_the_attribute_words_when_that_form_is_chosen(qtbot, window,
     assert t.propagate(0, extent=Extent.END)
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
     assert engines.inits[0][2] == "box shape grey top left"
+
+
+def test_flags_and_plots_refresh_while_a_run_is_still_going(
+    qtbot, window, engines, monkeypatch
+) -> None:
+    import app.tracking
+
+    monkeypatch.setattr(app.tracking, "LIVE_FLAGS_MS", 100)
+    engines.options = {"scores": {4: 0.2}, "delay": 0.05}  # the run takes ~2 s
+    c, t = window.controller, window.tracking
+    c.set_box(0, BOX)
+    assert t.propagate(0, extent=Extent.END)
+    qtbot.waitUntil(lambda: 4 in t.queue, timeout=TIMEOUT_MS)
+    assert t.busy, "the flag should show while the run is still going, not only at its end"
+    x, y = window.plots.curve_data("score")
+    assert y[4] == pytest.approx(0.2)  # the plots got the run's scores so far too
+    assert window.review_panel.list.count() >= 1
+    qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
