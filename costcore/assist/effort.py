@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -306,13 +307,18 @@ def effort_on_sequence(
     flag_rules: FlagRules | None = None,
     combine_rules: CombineRules | None = None,
     progress: Callable[[str], None] | None = None,
+    run_cache: str | Path | None = None,
+    engine_key: str = "",
 ) -> list[SequenceEffort]:
     """Every workflow at every ``tau`` on one sequence (a ``costcore.formats.Sequence``).
 
     ``frames`` is its frame source; one :class:`CachedRunner` serves all workflows and taus,
-    so a run the tracking anchor made is not made again for the tool's workflow.
+    so a run the tracking anchor made is not made again for the tool's workflow. With
+    ``run_cache`` (a folder) the runs are also kept on disk for the next benchmark, under
+    ``engine_key`` (what identifies the engine: its name and weights).
     """
     from costcore.assist.jobs import CachedRunner
+    from costcore.assist.runstore import RunStore
 
     count = sequence.frame_count  # type: ignore[attr-defined]
     if max_frames:
@@ -327,7 +333,8 @@ def effort_on_sequence(
         def frame(self, index: int) -> np.ndarray:
             return frames.frame(index)  # type: ignore[attr-defined]
 
-    runner = CachedRunner(make_engine, _Limited())  # type: ignore[arg-type]
+    store = None if run_cache is None else RunStore(run_cache, engine_key, name, count)
+    runner = CachedRunner(make_engine, _Limited(), store=store)  # type: ignore[arg-type]
     out = []
     for tau in taus:
         results = {}
@@ -343,6 +350,7 @@ def effort_on_sequence(
                 combine_rules=combine_rules,
             )
             results[workflow] = result
+            runner.persist()  # an interrupted benchmark keeps the runs made so far
             if progress is not None:
                 progress(
                     f"{name} tau={tau} {workflow}: {result.per_100:.2f} per 100 frames "

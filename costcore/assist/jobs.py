@@ -8,6 +8,7 @@ never the live annotation, so they are safe off the UI thread.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -17,6 +18,7 @@ from costcore.annotation import Provenance, VideoAnnotation
 from costcore.assist.combine import CombineRules, combine_runs, combined_updates
 from costcore.assist.flags import FlagRules, step_reasons
 from costcore.assist.plan import PropagationPlan, Segment
+from costcore.assist.runstore import RunStore, StoredRun
 from costcore.assist.updates import Anchor, FrameUpdate, RunStep
 from costcore.attributes.speed import relative_speed
 from costcore.boxes import Box
@@ -84,6 +86,7 @@ class _CachedRun:
     updates: list[FrameUpdate] = field(default_factory=list)
     source: Iterator[FrameUpdate] | None = None
     done: bool = False
+    saved: int = 0  # steps already in the run store
 
 
 class CachedRunner(EngineRunner):
@@ -92,11 +95,46 @@ class CachedRunner(EngineRunner):
     Engines are deterministic given the start frame and box, so a run that is asked for again,
     or for fewer or more frames, reuses what was computed and only extends it. For the effort
     simulation, where refills ask for the same runs over and over; the app does not need it.
+    With a :class:`~costcore.assist.runstore.RunStore` the runs also outlive the process
+    (:meth:`persist` writes what grew).
     """
 
-    def __init__(self, make_engine: EngineFactory, frames: FrameReader, text: str = "") -> None:
+    def __init__(
+        self,
+        make_engine: EngineFactory,
+        frames: FrameReader,
+        text: str = "",
+        store: RunStore | None = None,
+    ) -> None:
         super().__init__(make_engine, frames, text)
+        self.store = store
         self._runs: dict[tuple[int, tuple[float, ...], bool], _CachedRun] = {}
+        self._anchors: dict[tuple[int, tuple[float, ...], bool], Anchor] = {}
+
+    def _start(self, anchor: Anchor, backwards: bool) -> _CachedRun:
+        """A new cached run: from the store when it has it, else a live engine run."""
+        end = -1 if backwards else self.frames.frame_count
+        stored = None if self.store is None else self.store.load(anchor, backwards)
+        if stored is None:
+            return _CachedRun(source=super().run(anchor, end, backwards))
+        cached = _CachedRun(list(stored.updates), done=stored.complete, saved=len(stored.updates))
+        if not stored.complete:  # a longer run is wanted later: track again, skip the known part
+            live = super().run(anchor, end, backwards)
+            cached.source = itertools.islice(live, len(stored.updates), None)
+        return cached
+
+    def persist(self) -> int:
+        """Write every run that grew since it was loaded or last written; how many."""
+        if self.store is None:
+            return 0
+        written = 0
+        for key, cached in self._runs.items():
+            if len(cached.updates) > cached.saved:
+                run = StoredRun(list(cached.updates), cached.done)
+                self.store.save(self._anchors[key], key[2], run)
+                cached.saved = len(cached.updates)
+                written += 1
+        return written
 
     def run(
         self,
@@ -108,9 +146,8 @@ class CachedRunner(EngineRunner):
         key = (anchor.index, tuple(anchor.box), backwards)
         cached = self._runs.get(key)
         if cached is None:
-            cached = self._runs[key] = _CachedRun()
-            end = -1 if backwards else self.frames.frame_count
-            cached.source = super().run(anchor, end, backwards)
+            cached = self._runs[key] = self._start(anchor, backwards)
+            self._anchors[key] = anchor
         step = -1 if backwards else 1
         wanted = range(anchor.index + step, stop, step)
         for position, _index in enumerate(wanted):

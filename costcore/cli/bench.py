@@ -49,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="comma-separated subset of interpolation,tracking,assisted",
     )
     effort.add_argument("--json", type=Path, help="also write the results as JSON here")
+    effort.add_argument(
+        "--run-cache",
+        type=Path,
+        help="keep engine runs in this folder and reuse them next time (runs depend only on "
+        "the sequence, engine and start box, so a repeated benchmark tracks nothing again)",
+    )
     effort.add_argument("--quiet", action="store_true", help="no per-workflow progress lines")
     effort.set_defaults(handler=run_effort)
     parser.set_defaults(handler=lambda args: _missing(parser))
@@ -92,6 +98,11 @@ def run_effort(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(text, file=sys.stderr, flush=True)
 
+    engine_key = args.engine
+    if args.weights:  # other weights, other runs: the key names the file's size and date too
+        weights = Path(args.weights).resolve()
+        stat = weights.stat() if weights.exists() else None
+        engine_key += f"|{weights}|{stat and stat.st_size}|{stat and stat.st_mtime_ns}"
     rows = []
     started = time.perf_counter()
     for path in paths:
@@ -106,6 +117,8 @@ def run_effort(args: argparse.Namespace) -> int:
                 workflows,
                 max_frames=args.max_frames,
                 progress=say,
+                run_cache=args.run_cache,
+                engine_key=f"{engine_key}|{path.resolve()}",
             )
         finally:
             source.close()
