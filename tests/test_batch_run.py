@@ -224,6 +224,19 @@ def test_worker_processes_devices_failures_and_crashes(
         )
 
 
+@pytest.fixture
+def ctrl_c_handler():
+    """Python's own Ctrl+C handler, whatever the test process inherited.
+
+    A shell that starts the tests in the background (``cmd &``) makes them ignore SIGINT, and
+    then no KeyboardInterrupt ever comes; an interactive run has this handler.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_handler")
 def test_ctrl_c_stops_worker_processes_cleanly(tmp_path: Path) -> None:
     data, results = tmp_path / "data", tmp_path / "results"
     make_otb_sequence(data, "a_short", 3)
