@@ -554,7 +554,7 @@ class MainWindow(QMainWindow):
         t = self.tracking
         self.nav_bar.strip.set_flags([(f.index, f.severity, f.absent_proposed) for f in t.flags])
         self.review_panel.set_queue(t.queue)
-        self.plots.set_series(t.series())
+        self.plots.set_series(t.flagged_series)
         shown = self.view.displayed_index
         if shown is not None and self.controller.annotation is not None:
             self.view.set_overlay(self._overlay(shown))

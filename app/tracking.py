@@ -137,6 +137,8 @@ class TrackingController(QObject):
         self.settings = settings
         self.state: AssistState | None = None
         self.flags: list[Flag] = []
+        #: the timeline series as of the last flag update
+        self.flagged_series: TimelineSeries | None = None
         self.queue = ReviewQueue([])
         self.flag_rules = FlagRules(
             score_threshold=settings.number("tracking/score_threshold", 0.35)
@@ -298,11 +300,14 @@ class TrackingController(QObject):
         """Recompute the flags and the review queue (costcore's rules) now."""
         annotation = self.session.annotation
         if annotation is None or self.state is None:
-            self.flags, self.queue = [], ReviewQueue([])
+            self.flags, self.queue, self.flagged_series = [], ReviewQueue([]), None
         else:
             diagnostics = self.state.diagnostics(annotation)
             self.flags = flag_frames(annotation, diagnostics, self.flag_rules)
             self.queue = ReviewQueue(self.flags)
+            # the plots' series from the same diagnostics (a live refresh during a run pays
+            # for reading them once, not twice)
+            self.flagged_series = timeline_series(annotation, diagnostics)
         self.flagsChanged.emit()
 
     def set_score_threshold(self, value: float) -> None:
