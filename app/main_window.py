@@ -444,7 +444,7 @@ class MainWindow(QMainWindow):
         ):
             panel.setEnabled(True)
         self.plots.set_evaluation(None)
-        self.plots.set_series(self.tracking.series())
+        self.plots.set_series(self.tracking.flagged_series)
         self.language_panel.set_text(annotation.language)
         self.language_panel.set_words(annotation.language_attributes)
         self.attributes_panel.set_values(annotation.attributes)

@@ -137,7 +137,7 @@ class TrackingController(QObject):
         self.settings = settings
         self.state: AssistState | None = None
         self.flags: list[Flag] = []
-        #: the timeline series as of the last flag update
+        #: the timeline plots' series as of the last flag update (None: no video)
         self.flagged_series: TimelineSeries | None = None
         self.queue = ReviewQueue([])
         self.flag_rules = FlagRules(
@@ -276,6 +276,7 @@ class TrackingController(QObject):
         self.state = None
         self.flags = []
         self.queue = ReviewQueue([])
+        self.flagged_series = None
 
     def save_state(self) -> None:
         path = self.state_path()
@@ -322,12 +323,6 @@ class TrackingController(QObject):
     def set_stop_at_flag(self, on: bool) -> None:
         self.stop_at_flag = bool(on)
         self.settings.set_flag("tracking/stop_at_flag", self.stop_at_flag)
-
-    def series(self) -> TimelineSeries | None:
-        annotation = self.session.annotation
-        if annotation is None or self.state is None:
-            return None
-        return timeline_series(annotation, self.state.diagnostics(annotation))
 
     def score_map(self, index: int) -> StoredMap | None:
         return None if self.state is None else self.state.score_maps.get(index)

@@ -123,3 +123,25 @@ def test_bench_effort_run_cache(tmp_path, capsys, weights) -> None:
     assert first["tracking"]["engine_frames"] > 0
     assert all(second[w]["engine_frames"] == 0 for w in ("tracking", "assisted"))
     assert {w: first[w]["per_100"] for w in first} == {w: second[w]["per_100"] for w in second}
+
+
+def test_a_run_cache_that_is_a_file_is_a_clear_error(tmp_path, capsys) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file, not a folder")
+    code = cli.main(["bench", "effort", "--data", str(tmp_path), "--run-cache", str(blocker)])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert str(blocker) in error and "cannot keep engine runs here" in error
+    assert blocker.read_text() == "a file, not a folder"  # nothing overwritten
+
+
+def test_a_run_that_cannot_be_written_is_reported_and_work_goes_on(tmp_path) -> None:
+    runner = CachedRunner(
+        lambda: LosingEngine(script=follows_six_frames), IndexFrames(COUNT), store=store(tmp_path)
+    )
+    expected = values(runner.run(START, COUNT))
+    runner.store.folder.parent.mkdir(parents=True)
+    runner.store.folder.write_text("in the way")  # the store's folder cannot be made
+    assert runner.persist() == 0
+    assert len(runner.store_errors) == 1 and str(runner.store.folder) in runner.store_errors[0]
+    assert values(runner.run(START, COUNT)) == expected  # the runs in memory are intact

@@ -357,6 +357,9 @@ def effort_on_sequence(
                     f"({result.draws} drawn, {result.verifies} verified, {result.seconds:.0f} s)"
                 )
         out.append(SequenceEffort(name, count, tau, results))
+    if runner.store_errors and progress is not None:
+        first = runner.store_errors[0]
+        progress(f"run cache: {len(runner.store_errors)} run(s) not kept, e.g. {first}")
     return out
 
 

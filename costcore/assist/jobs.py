@@ -108,8 +108,8 @@ class CachedRunner(EngineRunner):
     ) -> None:
         super().__init__(make_engine, frames, text)
         self.store = store
+        self.store_errors: list[str] = []  # runs persist() could not write
         self._runs: dict[tuple[int, tuple[float, ...], bool], _CachedRun] = {}
-        self._anchors: dict[tuple[int, tuple[float, ...], bool], Anchor] = {}
 
     def _start(self, anchor: Anchor, backwards: bool) -> _CachedRun:
         """A new cached run: from the store when it has it, else a live engine run."""
@@ -124,14 +124,24 @@ class CachedRunner(EngineRunner):
         return cached
 
     def persist(self) -> int:
-        """Write every run that grew since it was loaded or last written; how many."""
+        """Write every run that grew since it was loaded or last written; how many.
+
+        A run that cannot be written (disk full, folder gone) is only a cache miss next time:
+        the reason lands in :attr:`store_errors` and the caller's work goes on.
+        """
         if self.store is None:
             return 0
         written = 0
-        for key, cached in self._runs.items():
+        for (index, box, backwards), cached in self._runs.items():
             if len(cached.updates) > cached.saved:
                 run = StoredRun(list(cached.updates), cached.done)
-                self.store.save(self._anchors[key], key[2], run)
+                anchor = Anchor(index, Box(*box))
+                try:
+                    self.store.save(anchor, backwards, run)
+                except OSError as error:
+                    path = self.store.path(anchor, backwards)
+                    self.store_errors.append(f"{path}: {error.strerror or error}")
+                    continue
                 cached.saved = len(cached.updates)
                 written += 1
         return written
@@ -147,7 +157,6 @@ class CachedRunner(EngineRunner):
         cached = self._runs.get(key)
         if cached is None:
             cached = self._runs[key] = self._start(anchor, backwards)
-            self._anchors[key] = anchor
         step = -1 if backwards else 1
         wanted = range(anchor.index + step, stop, step)
         for position, _index in enumerate(wanted):

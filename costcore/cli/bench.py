@@ -75,6 +75,13 @@ def run_effort(args: argparse.Namespace) -> int:
     data = Path(args.data)
     if not data.is_dir():
         raise CostcoreError(f"{data}: no such dataset folder (use --data)")
+    if args.run_cache is not None:
+        try:
+            args.run_cache.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            message = f"{args.run_cache}: cannot keep engine runs here ({reason})"
+            raise CostcoreError(message) from None
     paths = sorted(iter_sequences(data), key=lambda p: p.name.lower())
     if args.sequences:
         wanted = {name.strip().lower() for name in args.sequences.split(",") if name.strip()}
