@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from costcore.boxes import Box
+from costcore.engines.errors import EngineError
 from costcore.language import LanguageForm, LanguageInput
 
 
@@ -51,6 +52,8 @@ class TrackerEngine(ABC):
     yields_score_map: bool = False
     #: which language a :class:`LanguageInput` gives this engine (sentence by default)
     language_form: LanguageForm = LanguageForm.SENTENCE
+    #: what the weights are (file, tensor count, checksum), shown by :meth:`describe`
+    summary: str = ""
 
     @property
     def device(self) -> str:
@@ -76,5 +79,16 @@ class TrackerEngine(ABC):
         raise TypeError(f"language must be a str or LanguageInput, got {type(language).__name__}")
 
     def describe(self) -> str:
-        """One line for status bars and logs: which engine, on which device."""
-        return f"{self.name} ({self.device})"
+        """One line for status bars and logs: which engine, on which device, which weights."""
+        base = f"{self.name} ({self.device})"
+        return f"{base} - {self.summary}" if self.summary else base
+
+
+def check_rgb_frame(frame: np.ndarray) -> np.ndarray:
+    """``frame`` itself when it is an (H, W, 3) uint8 image; EngineError otherwise."""
+    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3:
+        shape = getattr(frame, "shape", None)
+        raise EngineError(f"expected an RGB frame of shape (H, W, 3), got {shape}")
+    if frame.dtype != np.uint8:
+        raise EngineError(f"expected a uint8 frame, got {frame.dtype}")
+    return frame

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from costcore.boxes import Box
 from costcore.engines.allinone.config import AllInOneConfig
 from costcore.engines.allinone.network import AllInOneNet
-from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.engines.base import TrackerEngine, TrackResult, check_rgb_frame
 from costcore.engines.errors import EngineError
 from costcore.tracker.ostrack_crop import clip_box, hann2d_centered, sample_target
 
@@ -56,13 +56,9 @@ class AllInOneTracker(TrackerEngine):
     def device(self) -> str:
         return str(self._device)
 
-    def describe(self) -> str:
-        base = f"{self.name} ({self.device})"
-        return f"{base} - {self.summary}" if self.summary else base
-
     # --- engine interface ----------------------------------------------------------------------
     def initialize(self, frame: np.ndarray, box: Box, text: str = "") -> None:
-        frame = _check_frame(frame)
+        frame = check_rgb_frame(frame)
         box = Box(*(float(v) for v in box))
         if not box.is_valid():
             raise EngineError(f"allinone: the initial box must have a positive size, got {box}")
@@ -84,7 +80,7 @@ class AllInOneTracker(TrackerEngine):
     def step(self, frame: np.ndarray) -> TrackResult:
         if self._state is None or self._z_tokens is None:
             raise EngineError("allinone: call initialize() before step()")
-        frame = _check_frame(frame)
+        frame = check_rgb_frame(frame)
         height, width = frame.shape[:2]
         cfg = self.config
         timings: dict[str, float] = {}
@@ -177,12 +173,3 @@ class AllInOneTracker(TrackerEngine):
     def _synchronize(self) -> None:
         if self._device.type == "cuda":
             torch.cuda.synchronize(self._device)
-
-
-def _check_frame(frame: np.ndarray) -> np.ndarray:
-    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3:
-        shape = getattr(frame, "shape", None)
-        raise EngineError(f"expected an RGB frame of shape (H, W, 3), got {shape}")
-    if frame.dtype != np.uint8:
-        raise EngineError(f"expected a uint8 frame, got {frame.dtype}")
-    return frame

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from costcore.boxes import Box
-from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.engines.base import TrackerEngine, TrackResult, check_rgb_frame
 from costcore.engines.errors import EngineError
 from costcore.engines.vlt_tt.config import VLTTTConfig
 from costcore.engines.vlt_tt.network import VLTTTNet
@@ -73,13 +73,9 @@ class VLTTTTracker(TrackerEngine):
     def device(self) -> str:
         return str(self._device)
 
-    def describe(self) -> str:
-        base = f"{self.name} ({self.device})"
-        return f"{base} - {self.summary}" if self.summary else base
-
     # --- engine interface ----------------------------------------------------------------------
     def initialize(self, frame: np.ndarray, box: Box, text: str = "") -> None:
-        frame = _check_frame(frame)
+        frame = check_rgb_frame(frame)
         box = Box(*(float(v) for v in box))
         if not box.is_valid():
             raise EngineError(f"vlt_tt: the initial box must have a positive size, got {box}")
@@ -123,7 +119,7 @@ class VLTTTTracker(TrackerEngine):
     def step(self, frame: np.ndarray) -> TrackResult:
         if self._template is None or self._pos is None:
             raise EngineError("vlt_tt: call initialize() before step()")
-        frame = _check_frame(frame)
+        frame = check_rgb_frame(frame)
         cfg = self.config
         start = time.perf_counter()
         context = (4 - 1) * cfg.context_amount * sum(self._size)  # SOTS' fixed factor 4
@@ -229,12 +225,3 @@ class VLTTTTracker(TrackerEngine):
         std = torch.as_tensor(IMAGENET_STD, dtype=tensor.dtype).view(-1, 1, 1)
         tensor = tensor.clone().sub_(mean).div_(std)
         return tensor.unsqueeze(0).to(self._device)
-
-
-def _check_frame(frame: np.ndarray) -> np.ndarray:
-    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3:
-        shape = getattr(frame, "shape", None)
-        raise EngineError(f"expected an RGB frame of shape (H, W, 3), got {shape}")
-    if frame.dtype != np.uint8:
-        raise EngineError(f"expected a uint8 frame, got {frame.dtype}")
-    return frame
