@@ -9,6 +9,7 @@ machine under Xvfb).
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -39,6 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def freeze_startup_objects() -> None:
+    """Exempt what is alive once the window is built from the cyclic garbage collector.
+
+    Those are ~100,000 long-lived objects (Qt wrappers, pyqtgraph, numpy, the window). A full
+    collection scans them all, 30-40 ms holding the interpreter lock, several times a minute
+    while a run streams boxes: the window stuttered when seeking during a run
+    (benchmarks/bench_propagation.py). Frozen objects still die by reference counting.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -50,6 +63,7 @@ def run(argv: list[str]) -> int:
         settings.theme = args.theme
     apply_theme(app, settings.theme)
     window = MainWindow(settings, workspace=args.workspace)
+    freeze_startup_objects()
     width, height = (int(v) for v in args.size.lower().split("x"))
     window.resize(width, height)
     window.show()

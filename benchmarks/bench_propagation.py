@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from app.application import freeze_startup_objects  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402
 from app.settings import AppSettings  # noqa: E402
 from costcore.assist.plan import Extent  # noqa: E402
@@ -77,6 +78,7 @@ def in_the_app(app: QApplication, path: Path, frames: int, engine: str, scrub: b
     window = MainWindow(AppSettings(tmp / "bench.ini"), workspace=tmp / "workspace")
     window.controller.ask_resume = lambda result: False
     window.show_error = print
+    freeze_startup_objects()  # as app.application.run does
     window.resize(1400, 900)
     window.show()
     window.open_path(path)
