@@ -12,6 +12,7 @@ from costcore.assist.effort import (
     SimulatedAnnotator,
     effort_on_sequence,
     format_effort_table,
+    keyframe_spacing,
     simulate,
 )
 from costcore.assist.jobs import CachedRunner
@@ -78,6 +79,33 @@ def test_workflows_on_a_synthetic_sequence() -> None:
     assert shared.frames_tracked > 0
 
 
+def test_keyframes_every_n_frames_then_segment_fill() -> None:
+    """every-N: N-th frames drawn up front; the fill holds where both runs reach, no further."""
+    absent = np.zeros(COUNT, dtype=bool)
+    shared = runner()
+    close = simulate("every-5", "synthetic", TRUTH, absent, 0.5, shared)
+    # keyframes 0, 5, ..., 35: every gap is within the engine's 6 good frames of a keyframe
+    assert close.draws == 8 and close.verifies == 0 and close.complete
+    far = simulate("every-20", "synthetic", TRUTH, absent, 0.5, shared)
+    # keyframes 0 and 20: frames 7..13 are beyond both runs' reach -> corrected in playback
+    assert far.complete and far.draws > 2
+    rows = [effort_on_sequence_rows(close, far)]
+    assert "every-5" in format_effort_table(rows) and "every-20" in format_effort_table(rows)
+
+
+def effort_on_sequence_rows(*results: EffortResult):
+    from costcore.assist.effort import SequenceEffort
+
+    return SequenceEffort("synthetic", COUNT, 0.5, {r.workflow: r for r in results})
+
+
+@pytest.mark.parametrize("name", ["every-1", "every-x", "every-", "bogus"])
+def test_unknown_workflow_names(name: str) -> None:
+    with pytest.raises(ValueError, match="every-N"):
+        keyframe_spacing(name)
+    assert keyframe_spacing("every-12") == 12 and keyframe_spacing("tracking") is None
+
+
 def test_sequence_table() -> None:
     sequence = Sequence("synthetic", None, "otb", [None] * COUNT, TRUTH, np.zeros(COUNT, bool))
     rows = effort_on_sequence(
@@ -120,3 +148,8 @@ def test_bench_effort_command(tmp_path, monkeypatch, capsys) -> None:
     assert (
         cli.main(["bench", "effort", "--data", str(tmp_path / "data"), "--sequences", "nope"]) == 2
     )
+    data = ["bench", "effort", "--data", str(tmp_path / "data"), "--taus", "0.5"]
+    assert cli.main([*data, "--workflows", "tracking,every-0"]) == 2
+    assert "every-0" in capsys.readouterr().err
+    assert cli.main([*data, "--workflows", "tracking,every-4"]) == 0
+    assert "every-4" in capsys.readouterr().out

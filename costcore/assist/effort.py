@@ -19,6 +19,10 @@ order, the tool refilling after each correction. What differs is what the tool d
   it (keyframe, cost 1) or verifies it (0.25, a checkpoint for the combination) and the tool
   refills the segments on both sides. When nothing is proposed any more (or ``max_reviews``
   / ``patience`` is reached), playback.
+- ``every-N`` (not in the default set): the annotator draws every N-th frame up front, then
+  the tool fills each gap with the segment fill, then playback. Not a workflow to use (the
+  keyframes land where they land, not where tracking fails) but a measure of how far apart
+  keyframes can be for the segment fill to hold, against the tracking anchor's draws.
 
 During playback a correction refills only the frames after it (the annotator has seen the
 ones before), exactly as the app re-propagates after a correction.
@@ -46,13 +50,27 @@ from costcore.annotation import (
 from costcore.assist.combine import CombineRules
 from costcore.assist.flags import FlagRules, flag_frames
 from costcore.assist.jobs import EngineRunner, segment_job
-from costcore.assist.plan import refill_segments, segment_at
+from costcore.assist.plan import all_segments, refill_segments, segment_at
 from costcore.assist.review import ReviewQueue
 from costcore.assist.state import AssistState
 from costcore.assist.updates import FrameUpdate
 from costcore.boxes import Box, iou
 
 WORKFLOWS = ("interpolation", "tracking", "assisted")
+SPACED_PREFIX = "every-"
+
+
+def keyframe_spacing(workflow: str) -> int | None:
+    """N of an ``every-N`` workflow; None for the others (ValueError: not a workflow)."""
+    if workflow in WORKFLOWS:
+        return None
+    if workflow.startswith(SPACED_PREFIX) and workflow[len(SPACED_PREFIX) :].isdigit():
+        spacing = int(workflow[len(SPACED_PREFIX) :])
+        if spacing >= 2:
+            return spacing
+    raise ValueError(
+        f"unknown workflow {workflow!r}; choose from {', '.join(WORKFLOWS)} or every-N (N >= 2)"
+    )
 
 
 @dataclass(frozen=True)
@@ -173,6 +191,11 @@ class _Tool:
             batch.append(update)
         self.apply(batch)
 
+    def fill_all(self) -> None:
+        """Fill every gap between keyframes (the segment fill of the whole video)."""
+        for segment in all_segments(self.annotation):
+            self.apply(list(segment_job(self.runner, self.annotation, segment, rules=self.combine)))
+
     def hold_after(self, index: int) -> None:
         """The interpolation anchor's fill after the last keyframe: hold its box."""
         box = self.annotation.frame(index).box
@@ -201,8 +224,7 @@ def simulate(
     log: Callable[[str], None] | None = None,
 ) -> EffortResult:
     """Run one workflow on one sequence (``runner`` may be shared: its cache is reused)."""
-    if workflow not in WORKFLOWS:
-        raise ValueError(f"unknown workflow {workflow!r}; choose from {WORKFLOWS}")
+    spacing = keyframe_spacing(workflow)
     started = time.perf_counter()
     frames_before = 0 if runner is None else runner.frames_tracked
     count = len(boxes)
@@ -224,7 +246,12 @@ def simulate(
 
     # frame 1: the annotator draws the true box
     annotator.correct(tool.stack, 0)
-    refill(0, review=workflow == "assisted")
+    if spacing is None:
+        refill(0, review=workflow == "assisted")
+    else:
+        for index in range(spacing, count, spacing):
+            annotator.correct(tool.stack, index)
+        tool.fill_all()
 
     if workflow == "assisted":
         limit = max_reviews if max_reviews is not None else count
@@ -365,7 +392,9 @@ def effort_on_sequence(
 
 def format_effort_table(rows: list[SequenceEffort]) -> str:
     """A Markdown table: effort per 100 frames per workflow, and the ratio to the better anchor."""
-    workflows = [w for w in WORKFLOWS if any(w in r.results for r in rows)]
+    names = [w for row in rows for w in row.results]
+    workflows = [w for w in WORKFLOWS if w in names]
+    workflows += sorted({w for w in names if w not in WORKFLOWS}, key=keyframe_spacing)
     head = ["sequence", "frames", "tau", *workflows, "assisted / better anchor"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:

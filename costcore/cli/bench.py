@@ -46,7 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     effort.add_argument(
         "--workflows",
         default="interpolation,tracking,assisted",
-        help="comma-separated subset of interpolation,tracking,assisted",
+        help="comma-separated subset of interpolation,tracking,assisted; every-N (e.g. "
+        "every-20: the annotator draws every N-th frame, then segment fill and playback) "
+        "measures how far apart keyframes may be for the fill to hold",
     )
     effort.add_argument("--json", type=Path, help="also write the results as JSON here")
     effort.add_argument(
@@ -66,7 +68,7 @@ def _missing(parser: argparse.ArgumentParser) -> int:
 
 
 def run_effort(args: argparse.Namespace) -> int:
-    from costcore.assist.effort import WORKFLOWS, effort_on_sequence, format_effort_table
+    from costcore.assist.effort import effort_on_sequence, format_effort_table, keyframe_spacing
     from costcore.engines import create_engine
     from costcore.formats import read_sequence
     from costcore.formats.detect import iter_sequences
@@ -93,9 +95,11 @@ def run_effort(args: argparse.Namespace) -> int:
         raise CostcoreError(f"{data}: no sequences found")
     taus = tuple(float(v) for v in args.taus.split(","))
     workflows = tuple(w.strip() for w in args.workflows.split(",") if w.strip())
-    unknown = [w for w in workflows if w not in WORKFLOWS]
-    if unknown:
-        raise CostcoreError(f"unknown workflow(s) {', '.join(unknown)}; choose from {WORKFLOWS}")
+    for workflow in workflows:
+        try:
+            keyframe_spacing(workflow)
+        except ValueError as error:
+            raise CostcoreError(str(error)) from None
     create_engine(args.engine, args.weights, args.device)  # fail early on a bad engine
 
     def make_engine() -> object:
