@@ -89,8 +89,9 @@ def test_keyframes_every_n_frames_then_segment_fill() -> None:
     far = simulate("every-20", "synthetic", TRUTH, absent, 0.5, shared)
     # keyframes 0 and 20: frames 7..13 are beyond both runs' reach -> corrected in playback
     assert far.complete and far.draws > 2
-    rows = [effort_on_sequence_rows(close, far)]
-    assert "every-5" in format_effort_table(rows) and "every-20" in format_effort_table(rows)
+    table = format_effort_table([effort_on_sequence_rows(close, far)])
+    assert "every-5" in table and "every-20" in table
+    assert "nan" not in table  # no assisted run: the ratio column says so with a dash
 
 
 def effort_on_sequence_rows(*results: EffortResult):

@@ -406,7 +406,7 @@ def format_effort_table(rows: list[SequenceEffort]) -> str:
                 continue
             detail = f"{r.draws} d" + (f" + {r.verifies} v" if r.verifies else "")
             cells.append(f"{r.per_100:.2f} ({detail})")
-        cells.append(f"{row.ratio:.2f}")
+        cells.append(f"{row.ratio:.2f}" if np.isfinite(row.ratio) else "–")  # no assisted run
         lines.append("| " + " | ".join(cells) + " |")
     for tau in sorted({r.tau for r in rows}):
         group = [r for r in rows if r.tau == tau]
