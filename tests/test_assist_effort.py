@@ -152,5 +152,10 @@ def test_bench_effort_command(tmp_path, monkeypatch, capsys) -> None:
     data = ["bench", "effort", "--data", str(tmp_path / "data"), "--taus", "0.5"]
     assert cli.main([*data, "--workflows", "tracking,every-0"]) == 2
     assert "every-0" in capsys.readouterr().err
+    assert cli.main([*data, "--workflows", " , "]) == 2
+    assert "at least one workflow" in capsys.readouterr().err
+    for taus in ("x", "0.5,", "1.5", "0"):
+        assert cli.main([*data[:-2], "--taus", taus]) == 2
+        assert "--taus" in capsys.readouterr().err
     assert cli.main([*data, "--workflows", "tracking,every-4"]) == 0
     assert "every-4" in capsys.readouterr().out

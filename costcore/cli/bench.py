@@ -67,6 +67,20 @@ def _missing(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+def _taus(text: str) -> tuple[float, ...]:
+    """The annotator's IoU thresholds: numbers in (0, 1], comma-separated."""
+    values = []
+    for part in (p.strip() for p in text.split(",")):
+        try:
+            value = float(part)
+        except ValueError:
+            value = float("nan")
+        if not 0.0 < value <= 1.0:
+            raise CostcoreError(f"--taus: {part!r} is not an IoU threshold in (0, 1]")
+        values.append(value)
+    return tuple(values)
+
+
 def run_effort(args: argparse.Namespace) -> int:
     from costcore.assist.effort import effort_on_sequence, format_effort_table, keyframe_spacing
     from costcore.engines import create_engine
@@ -93,8 +107,10 @@ def run_effort(args: argparse.Namespace) -> int:
             raise CostcoreError(f"{data}: no sequence named {', '.join(sorted(missing))}")
     if not paths:
         raise CostcoreError(f"{data}: no sequences found")
-    taus = tuple(float(v) for v in args.taus.split(","))
+    taus = _taus(args.taus)
     workflows = tuple(w.strip() for w in args.workflows.split(",") if w.strip())
+    if not workflows:
+        raise CostcoreError("--workflows: name at least one workflow, e.g. tracking,assisted")
     for workflow in workflows:
         try:
             keyframe_spacing(workflow)
