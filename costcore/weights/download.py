@@ -88,6 +88,21 @@ def download_file(
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> None:
     """Download ``file.url`` to ``target``, resuming ``target``'s ``.partial`` when there is one."""
+    try:
+        _download_file(file, target, progress, cancel, timeout)
+    except OSError as error:  # network failures are turned into typed errors before this
+        raise WeightsDownloadError(
+            file.url, target, f"{target.parent}: cannot write the weights here ({error})"
+        ) from error
+
+
+def _download_file(
+    file: WeightsFile,
+    target: Path,
+    progress: ProgressCallback | None,
+    cancel: CancelCallback | None,
+    timeout: float,
+) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(target)
     # two tries: a resumed request the server answers oddly (416, a different range) is
@@ -120,7 +135,7 @@ def _open(file: WeightsFile, target: Path, offset: int, timeout: float):
         headers["Range"] = f"bytes={offset}-"
     request = urllib.request.Request(file.url, headers=headers)
     try:
-        return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - https URLs
+        return urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as error:
         if error.code == 416 and offset:
             return None
@@ -216,7 +231,9 @@ def _copy_body(
                 f"{partial} is kept and the next download resumes from it"
             )
         try:
-            chunk = response.read(_CHUNK)
+            # read1: what has arrived, without waiting to fill the chunk (a stall then
+            # times out with every received byte saved in the partial file)
+            chunk = response.read1(_CHUNK)
         except (OSError, http.client.HTTPException) as error:
             reason = str(error) or type(error).__name__
             raise WeightsTransferCutError(

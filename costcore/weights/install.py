@@ -43,7 +43,12 @@ def install_from(
         if check.status is not WeightsStatus.INSTALLED:
             chosen.append((check.file, _find_source(entry, check.file, paths), check.path))
     for file, source, target in chosen:
-        _copy_checked(file, source, target)
+        try:
+            _copy_checked(file, source, target)
+        except OSError as error:
+            raise WeightsSourceError(
+                f"{target.parent}: cannot install {source} here ({error})"
+            ) from error
     folder = entry_folder(entry, root)
     return folder / entry.files[0].name if len(entry.files) == 1 else folder
 
