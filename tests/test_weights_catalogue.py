@@ -88,3 +88,14 @@ def test_checksums_and_sizes_equal_the_authors_files_in_shared() -> None:
             assert hashlib.sha256(path.read_bytes()).hexdigest() == file.sha256
             compared += 1
     assert compared == 4  # V3 .pth, V2 .pth, V2 backbone and head ONNX
+
+
+def test_readme_weights_table_lists_every_entry_with_its_license() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Weights\n", 1)[1].split("\n### ", 1)[0]
+    rows = {line.split("|")[1].strip(" `"): line for line in section.splitlines() if "| `" in line}
+    assert set(rows) == {entry.name for entry in CATALOGUE}
+    for entry in CATALOGUE:
+        assert entry.license in rows[entry.name]
+        assert f"{entry.size / 1e6:.1f} MB" in rows[entry.name]
+    assert "COST_ANNOTATOR_WEIGHTS" in section and "--from" in section
