@@ -168,3 +168,11 @@ def test_first_installed_picks_the_preferred_installed_entry(
     install_from("eng-v2", [sources], tmp_path)
     assert first_installed("eng", tmp_path) == (newer, tmp_path / "eng-v2" / "two.onnx")
     assert first_installed("other", tmp_path) is None
+
+
+def test_a_folder_where_the_file_should_be_is_corrupt(tmp_path: Path) -> None:
+    entry = make_entry("w", BASE, {"one.pth": ONE})
+    (tmp_path / "w" / "one.pth").mkdir(parents=True)
+    check = check_entry(entry, tmp_path)[0]
+    assert check.status is WeightsStatus.CORRUPT and check.detail == "not a readable file"
+    assert installed_path(entry, tmp_path) is None

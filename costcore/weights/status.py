@@ -51,6 +51,8 @@ class FileCheck:
     def detail(self) -> str:
         """One line on what is wrong, empty when installed."""
         if self.status is WeightsStatus.CORRUPT:
+            if self.actual_size is None:
+                return "not a readable file"
             if self.actual_size is not None and self.actual_size != self.file.size:
                 return f"{self.actual_size} bytes, expected {self.file.size}"
             return f"SHA-256 {self.actual_sha256}, expected {self.file.sha256}"
