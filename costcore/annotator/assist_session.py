@@ -179,7 +179,14 @@ class AssistSession:
         direction = "backward" if backwards else "forward"
         if self.interpolating:
             first, last = sorted((plan.frames[0], plan.frames[-1]))
-            segments = segments_in(annotation, first, last)
+            # the gaps with a keyframe at both ends; an open end has nothing to interpolate to
+            segments = [
+                s
+                for s in segments_in(annotation, first, last)
+                if s.left is not None and s.right is not None
+            ]
+            if not segments:
+                raise AssistRefused("Interpolation needs a keyframe at both ends of the gap.")
             return self._segments_job(
                 segments, "propagate", f"Fill {direction} from frame {start + 1} ({self.method})"
             )
