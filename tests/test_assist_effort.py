@@ -43,7 +43,8 @@ def runner() -> CachedRunner:
 
 
 def test_annotator_judges_and_counts() -> None:
-    from costcore.annotation import FrameAnnotation, Provenance, UndoStack, VideoAnnotation
+    from costcore.annotation import FrameAnnotation, Provenance, VideoAnnotation
+    from costcore.annotator import AssistSession
 
     absent = np.zeros(COUNT, dtype=bool)
     absent[5] = True
@@ -54,9 +55,9 @@ def test_annotator_judges_and_counts() -> None:
     assert not annotator.acceptable(good, 5)
     assert annotator.acceptable(FrameAnnotation(absent=True, provenance=Provenance.TRACKED), 5)
     video = VideoAnnotation("v", COUNT)
-    stack = UndoStack(video)
-    annotator.correct(stack, 5)
-    annotator.correct(stack, 6)
+    session = AssistSession(video)
+    annotator.correct(session, 5)
+    annotator.correct(session, 6)
     assert video.frame(5).absent and tuple(video.frame(6).box) == tuple(TRUTH[6])
     assert video.frame(6).provenance is Provenance.KEYFRAME and annotator.draws == 2
 

@@ -37,22 +37,12 @@ from pathlib import Path
 
 import numpy as np
 
-from costcore.annotation import (
-    FrameAnnotation,
-    MarkVerified,
-    Provenance,
-    SetAbsent,
-    SetBox,
-    SetFrames,
-    UndoStack,
-    VideoAnnotation,
-)
+from costcore.annotation import FrameAnnotation, Provenance, SetFrames, VideoAnnotation
+from costcore.annotator.assist_session import AssistJob, AssistSession
 from costcore.assist.combine import CombineRules
-from costcore.assist.flags import FlagRules, flag_frames
-from costcore.assist.jobs import EngineRunner, segment_job
-from costcore.assist.plan import all_segments, refill_segments, segment_at
-from costcore.assist.review import ReviewQueue
-from costcore.assist.state import AssistState
+from costcore.assist.flags import FlagRules
+from costcore.assist.jobs import INTERPOLATION, EngineRunner
+from costcore.assist.plan import Extent
 from costcore.assist.updates import FrameUpdate
 from costcore.boxes import Box, iou
 
@@ -120,91 +110,82 @@ class SimulatedAnnotator:
         value = iou(np.array([tuple(frame.box)]), self.boxes[index : index + 1])[0]
         return bool(value >= self.tau)
 
-    def correct(self, stack: UndoStack, index: int) -> None:
+    def correct(self, session: AssistSession, index: int) -> None:
         """Draw the true box (or mark the frame absent): a keyframe."""
         self.draws += 1
         if self.absent[index]:
-            stack.push(SetAbsent([index], True))
+            session.set_absent([index], True)
         else:
-            stack.push(SetBox(index, Box(*self.boxes[index]), Provenance.KEYFRAME))
+            session.set_box(index, Box(*self.boxes[index]))
 
-    def verify(self, stack: UndoStack, index: int) -> None:
+    def verify(self, session: AssistSession, index: int) -> None:
         self.verifies += 1
-        stack.push(MarkVerified([index]))
+        session.verify([index])
 
 
-class _Tool:
-    """The tool side of the simulation: the annotation, its diagnostics, refills."""
+class _StreamingRun:
+    """A job whose updates reach the annotation as playback reaches their frames.
 
-    def __init__(
-        self,
-        name: str,
-        frame_count: int,
-        runner: EngineRunner | None,
-        combine: CombineRules,
-    ) -> None:
-        self.annotation = VideoAnnotation(name, frame_count)
-        self.stack = UndoStack(self.annotation, limit=10)
-        self.state = AssistState(frame_count)
-        self.runner = runner
-        self.combine = combine
-        self._pending: Iterator[FrameUpdate] | None = None  # lazily applied forward run
-        self._pending_next: FrameUpdate | None = None
+    In the app a run streams in while the annotator watches; they never wait for frames
+    behind them, and a correction stops the run (the refill after it starts a new one). Only
+    for jobs whose updates come in frame order (:attr:`AssistJob.in_order`).
+    """
 
-    def apply(self, updates: list[FrameUpdate]) -> None:
-        finals = [u for u in updates if u.final]
-        if finals:
-            self.stack.push(SetFrames([(u.index, u.annotation()) for u in finals]))
-            self.state.record_all(finals)
+    def __init__(self, session: AssistSession) -> None:
+        self.session = session
+        self._job: AssistJob | None = None
+        self._updates: Iterator[FrameUpdate] | None = None
+        self._next: FrameUpdate | None = None
+        self._reached: int | None = None
 
-    def refill(self, index: int, *, preceding: bool, lazy: bool = False) -> None:
-        """Re-run the segments next to ``index`` (the app's refill after an edit)."""
-        self._pending = None
-        self._pending_next = None
-        for segment in refill_segments(self.annotation, index, preceding=preceding):
-            job = segment_job(self.runner, self.annotation, segment, rules=self.combine)
-            if lazy and segment.right is None and self.runner is not None:
-                self._pending = job  # forward-only run to the end: apply as playback goes
-                continue
-            self.apply(list(job))
+    def start(self, job: AssistJob, runner: EngineRunner | None) -> None:
+        self._job, self._updates, self._next = job, job.updates(runner), None
+        self._reached = None
 
-    def recombine(self, index: int) -> None:
-        """Refill the segment around a newly verified frame (its runs are cached)."""
-        segment = segment_at(self.annotation, index)
-        if len(segment) and self.runner is not None:
-            self.apply(list(segment_job(self.runner, self.annotation, segment, rules=self.combine)))
+    def stop(self) -> None:
+        """A person's edit stops the run (what it did not reach yet stays owed)."""
+        if self._job is not None:
+            self.session.run_stopped(self._job, by_edit=True, reached=self._reached)
+        self._job, self._updates, self._next = None, None, None
+
+    def _finished(self) -> None:
+        if self._job is not None:
+            self.session.run_finished(self._job)
+        self._job, self._updates, self._next = None, None, None
 
     def materialise(self, index: int) -> None:
-        """Make sure a lazily applied forward run has written frame ``index``."""
+        """Apply every update up to frame ``index``."""
         batch: list[FrameUpdate] = []
-        while self._pending is not None:
-            update = self._pending_next
+        while self._updates is not None:
+            update = self._next if self._next is not None else next(self._updates, None)
             if update is None:
-                update = next(self._pending, None)
-                if update is None:
-                    self._pending = None
-                    break
-            if update.index > index:
-                self._pending_next = update
+                self._finished()
                 break
-            self._pending_next = None
+            if update.index > index:
+                self._next = update
+                break
+            self._next = None
             batch.append(update)
-        self.apply(batch)
+            self._reached = update.index
+        self.session.apply(batch)
 
-    def fill_all(self) -> None:
-        """Fill every gap between keyframes (the segment fill of the whole video)."""
-        for segment in all_segments(self.annotation):
-            self.apply(list(segment_job(self.runner, self.annotation, segment, rules=self.combine)))
 
-    def hold_after(self, index: int) -> None:
-        """The interpolation anchor's fill after the last keyframe: hold its box."""
-        box = self.annotation.frame(index).box
-        if box is None:
-            return
-        end = self.annotation.next_keyframe(index)
-        end = self.annotation.frame_count if end is None else end
-        value = FrameAnnotation(box, provenance=Provenance.INTERPOLATED, engine="interpolation")
-        self.stack.push(SetFrames([(i, value) for i in range(index + 1, end)]))
+def hold_after(session: AssistSession, index: int) -> None:
+    """The interpolation anchor's fill after a keyframe: hold its box up to the next one
+    (what interpolating annotation tools do past the last keyframe)."""
+    annotation = session.annotation
+    box = annotation.frame(index).box
+    if box is None:
+        return
+    end = annotation.next_keyframe(index)
+    end = annotation.frame_count if end is None else end
+    value = FrameAnnotation(box, provenance=Provenance.INTERPOLATED, engine="interpolation")
+    session.push(SetFrames([(i, value) for i in range(index + 1, end)]))
+
+
+def _run(session: AssistSession, job: AssistJob | None, runner: EngineRunner | None) -> None:
+    if job is not None:
+        session.run(job, runner)
 
 
 def simulate(
@@ -223,75 +204,88 @@ def simulate(
     progress: Callable[[str], None] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> EffortResult:
-    """Run one workflow on one sequence (``runner`` may be shared: its cache is reused)."""
+    """Run one workflow on one sequence (``runner`` may be shared: its cache is reused).
+
+    The tool side is the app's own :class:`~costcore.annotator.AssistSession`: the same
+    decisions (propagate, fill, refill after a correction, recombine after a verification,
+    the review proposal) the annotator gets in the app.
+    """
     spacing = keyframe_spacing(workflow)
     started = time.perf_counter()
     frames_before = 0 if runner is None else runner.frames_tracked
     count = len(boxes)
     annotator = SimulatedAnnotator(boxes, absent, tau)
-    flag_rules = flag_rules or FlagRules()
-    tool = _Tool(
-        name,
-        count,
-        None if workflow == "interpolation" else runner,
-        combine_rules or CombineRules(),
+    interpolating = workflow == "interpolation"
+    session = AssistSession(
+        VideoAnnotation(name, count),
+        method=INTERPOLATION if interpolating else "engine",
+        flag_rules=flag_rules or FlagRules(),
+        combine_rules=combine_rules or CombineRules(),
+        undo_limit=10,
     )
+    engine = None if interpolating else runner
+    streaming = _StreamingRun(session)
     result = EffortResult(workflow, name, tau, count, costs=costs or EffortCosts())
 
-    def refill(index: int, *, review: bool) -> None:
-        if workflow == "interpolation":
-            tool.hold_after(index)
-        else:
-            tool.refill(index, preceding=review, lazy=not review)
-
-    # frame 1: the annotator draws the true box
-    annotator.correct(tool.stack, 0)
-    if spacing is None:
-        refill(0, review=workflow == "assisted")
-    else:
+    # frame 1: the annotator draws the true box, then starts the tool
+    annotator.correct(session, 0)
+    if interpolating:
+        hold_after(session, 0)
+    elif spacing is not None:
         for index in range(spacing, count, spacing):
-            annotator.correct(tool.stack, index)
-        tool.fill_all()
+            annotator.correct(session, index)
+        _run(session, session.fill_all(), engine)
+    elif count > 1:
+        track = session.propagation(0, extent=Extent.END)  # T: track forward to the end
+        if workflow == "assisted":
+            session.run(track, engine)
+        else:
+            streaming.start(track, engine)
 
     if workflow == "assisted":
         limit = max_reviews if max_reviews is not None else count
         idle = 0  # proposals in a row that needed no correction
         while result.reviews < limit and (patience is None or idle < patience):
-            diagnostics = tool.state.diagnostics(tool.annotation)
-            flags = flag_frames(tool.annotation, diagnostics, flag_rules)
-            flag = ReviewQueue(flags).proposal(flag_rules)
+            flag = session.review_proposal()
             if flag is None:
                 break
             result.reviews += 1
             index = flag.index
-            ok = annotator.acceptable(tool.annotation.frame(index), index)
+            ok = annotator.acceptable(session.annotation.frame(index), index)
             if log is not None:
                 verdict = "ok" if ok else "DRAW"
-                agree = diagnostics.agreement[index]
-                log(
-                    f"review {index} sev {flag.severity:.2f} agree {agree:.2f} "
-                    f"{flag.describe()} -> {verdict}"
-                )
+                log(f"review {index} sev {flag.severity:.2f} {flag.describe()} -> {verdict}")
             if ok:
                 idle += 1
-                annotator.verify(tool.stack, index)
-                tool.recombine(index)
+                annotator.verify(session, index)
+                _run(session, session.recombine(index), engine)
             else:
                 idle = 0
-                annotator.correct(tool.stack, index)
-                refill(index, review=True)
+                annotator.correct(session, index)
+                _run(session, session.refill(index, preceding=True), engine)
             if progress is not None and result.reviews % 10 == 0:
                 progress(f"{name} tau={tau}: {result.reviews} reviews")
 
     # playback: the annotator corrects every frame below tau, in order
     for index in range(count):
-        tool.materialise(index)
-        if not annotator.acceptable(tool.annotation.frame(index), index):
-            if log is not None:
-                log(f"playback correct {index} ({tool.annotation.frame(index).engine})")
-            annotator.correct(tool.stack, index)
-            refill(index, review=False)
-    result.complete = all(annotator.acceptable(tool.annotation.frame(i), i) for i in range(count))
+        streaming.materialise(index)
+        if annotator.acceptable(session.annotation.frame(index), index):
+            continue
+        if log is not None:
+            log(f"playback correct {index} ({session.annotation.frame(index).engine})")
+        streaming.stop()  # an edit stops the running job
+        annotator.correct(session, index)
+        if interpolating:
+            hold_after(session, index)
+            continue
+        refill = session.refill(index)
+        if refill is not None and refill.in_order:
+            streaming.start(refill, engine)
+        else:
+            _run(session, refill, engine)
+    result.complete = all(
+        annotator.acceptable(session.annotation.frame(i), i) for i in range(count)
+    )
     result.draws, result.verifies = annotator.draws, annotator.verifies
     result.engine_frames = 0 if runner is None else runner.frames_tracked - frames_before
     result.seconds = time.perf_counter() - started
