@@ -64,6 +64,23 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def make_temporary_folder(dest: str | Path) -> Path:
+    """Create an empty hidden folder beside ``dest`` to build it in, with the usual mode.
+
+    ``tempfile.mkdtemp`` creates 0700 folders, and the rename keeps that mode, so an export
+    or checkpoint would be unreadable to the group and others; ``os.mkdir(..., 0o777)`` gives
+    0777 less the umask, like any folder the user makes.
+    """
+    dest = Path(dest)
+    while True:
+        folder = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.partial")
+        try:
+            os.mkdir(folder, 0o777)
+        except FileExistsError:
+            continue
+        return folder
+
+
 def move_folder_into_place(built: str | Path, dest: str | Path) -> None:
     """Rename the finished folder ``built`` to ``dest``, replacing what is there.
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import cv2
@@ -312,3 +314,18 @@ def test_frame_source_jpeg_paths_are_copied(tmp_path):
     folder = _export(tmp_path, 3, frames=ArraySource(arrays, paths))
     for index, path in enumerate(paths):
         assert (folder / "imgs" / f"{index + 1:06d}.jpg").read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_export_folder_gets_the_usual_mode_not_0700(tmp_path, umask):
+    """The built folder is renamed into place, so its creation mode is the export's mode."""
+    frames = _jpeg_frames(tmp_path / "src", 3)
+    old = os.umask(umask)
+    try:
+        first = _export(tmp_path, 3, frames=frames)
+        replaced = _export(tmp_path, 3, frames=frames, dest=first, overwrite=True)
+    finally:
+        os.umask(old)
+    for folder in (replaced, replaced / "imgs"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask, folder
+    assert stat.S_IMODE((replaced / "groundtruth_rect.txt").stat().st_mode) == 0o666 & ~umask

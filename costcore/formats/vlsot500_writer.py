@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from collections.abc import Sequence as SequenceOf
 from pathlib import Path
@@ -18,7 +17,12 @@ import cv2
 import numpy as np
 
 from costcore.errors import Cancelled, ExportError
-from costcore.fileio import atomic_write_text, fsync_directory, move_folder_into_place
+from costcore.fileio import (
+    atomic_write_text,
+    fsync_directory,
+    make_temporary_folder,
+    move_folder_into_place,
+)
 from costcore.formats import vlsot500_spec as spec
 from costcore.language import LanguageAttributes
 from costcore.video.base import FrameSource
@@ -270,7 +274,7 @@ def write_vlsot500(
             raise ExportError(f"{dest} exists and is not a folder; it will not be replaced")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        built = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+        built = make_temporary_folder(dest)
     except OSError as error:
         raise ExportError(f"cannot create the export next to {dest}: {error}") from error
 
