@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from costcore.attributes import relative_speed
 from costcore.cli import main
 from costcore.formats import read_sequence, validate_vlsot500
 from tests.conftest import PROJECT_ROOT, shared_sequence
+from tests.test_formats_support import make_otb
 
 
 def _sha(path: Path) -> str:
@@ -112,3 +114,59 @@ def test_python_dash_m_costcore_runs_as_a_module(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert "convert" in result.stdout and "validate" in result.stdout
+
+
+# ``python -m costcore convert`` that stops for good after writing 3 frames (to be killed)
+_CONVERT_STOPPED_MID_WRITE = """
+import sys, time
+from costcore.cli import main
+from costcore.formats import vlsot500_writer
+real_write_frame = vlsot500_writer._write_frame
+def write_frame(frames, index, target):
+    if index == 3:
+        print("writing", flush=True)
+        time.sleep(60)
+    real_write_frame(frames, index, target)
+vlsot500_writer._write_frame = write_frame
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _kill_convert_mid_write(*argv: str) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CONVERT_STOPPED_MID_WRITE, *argv],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    try:
+        for line in child.stdout:
+            if line.strip() == "writing":
+                break
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait()
+        child.stdout.close()
+
+
+def test_a_killed_convert_leaves_its_partial_folder_to_the_next_run(tmp_path: Path) -> None:
+    """SIGKILL convert mid-write: DST is untouched (absent, or the old export), and the next
+    convert removes the hidden partial folder the dead one left."""
+    src = make_otb(tmp_path / "Car", count=8)
+    dst = tmp_path / "out" / "Car"
+    args = ["convert", str(src), str(dst), "--language", "a car"]
+    _kill_convert_mid_write(*args)
+    (partial,) = (tmp_path / "out").iterdir()
+    assert partial.name.startswith(".Car.") and (partial / "imgs" / "000003.jpg").is_file()
+
+    assert main(args) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["Car"]
+    before = (dst / "language.txt").read_bytes()
+    _kill_convert_mid_write(*args[:-1], "another car", "--overwrite")
+    assert (dst / "language.txt").read_bytes() == before  # the old export, whole
+    assert len(list((tmp_path / "out").iterdir())) == 2
+
+    assert main([*args[:-1], "another car", "--overwrite"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["Car"]
+    assert (dst / "language.txt").read_text() == "another car\n"
+    assert [i for i in validate_vlsot500(dst) if i.severity == "error"] == []

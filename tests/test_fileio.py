@@ -1,9 +1,15 @@
-"""Atomic writes: all or nothing, readable like any other file."""
+"""Atomic writes: all or nothing, readable like any other file; what a killed writer left is
+cleaned up by the next one, and a folder being replaced never goes missing."""
 
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -43,6 +49,7 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_move_folder_into_place_swaps_and_restores_on_failure(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(fileio, "_renameat2", None)  # the two-rename fallback
     dest, built = tmp_path / "export", tmp_path / ".export.partial"
     dest.mkdir()
     (dest / "old.txt").write_text("old")
@@ -64,3 +71,146 @@ def test_move_folder_into_place_swaps_and_restores_on_failure(tmp_path: Path, mo
     fileio.move_folder_into_place(built, dest)
     assert sorted(p.name for p in dest.iterdir()) == ["new.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+
+
+# ------------------------------------------------------------- temporaries of killed writers
+def _dead_pid() -> int:
+    """The id of a process that has exited and been reaped."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _owned_by(pid: int, target: Path, kind: str) -> Path:
+    """The name ``pid`` would give a temporary of ``target`` (same host)."""
+    name = fileio.temporary_sibling(target, kind).name
+    return target.with_name(name.replace(f"~{os.getpid()}@", f"~{pid}@"))
+
+
+def test_temporaries_of_dead_writers_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    target = tmp_path / "session.json"
+    target.write_text("{}")
+    dead = _dead_pid()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead_file = _owned_by(dead, target, "tmp")
+        dead_file.write_text("half")
+        dead_folder = _owned_by(dead, target, "partial")
+        (dead_folder / "imgs").mkdir(parents=True)
+        live_file = _owned_by(sleeper.pid, target, "tmp")
+        live_file.write_text("being written")
+        own_file = fileio.temporary_sibling(target, "tmp")  # this process: a concurrent save
+        own_file.write_text("being written")
+        other_target = _owned_by(dead, tmp_path / "other.json", "tmp")
+        other_target.write_text("not session.json's")
+        unrelated = tmp_path / ".session.json.notes"
+        unrelated.write_text("the user's")
+
+        removed = fileio.remove_stale_temporaries(target)
+        assert sorted(removed) == sorted([dead_file, dead_folder])
+        for kept in (live_file, own_file, other_target, unrelated, target):
+            assert kept.exists(), kept
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    fileio.remove_stale_temporaries(target)  # the sleeper is gone now: its file goes too
+    assert not live_file.exists()
+
+
+def test_legacy_temporaries_are_removed_only_when_old(tmp_path: Path) -> None:
+    """Names from before temporaries carried their owner: only their age tells."""
+    target = tmp_path / "Car"
+    old_tmp = tmp_path / ".Car.k2j_x9q0.tmp"
+    old_partial = tmp_path / ".Car.ab12cd34.partial"
+    fresh_partial = tmp_path / ".Car.zz99yy88.partial"
+    for path in (old_partial, fresh_partial):
+        path.mkdir()
+    old_tmp.write_text("x")
+    long_ago = time.time() - fileio.LEGACY_STALE_AFTER_S - 60
+    for path in (old_tmp, old_partial):
+        os.utime(path, (long_ago, long_ago))
+    assert sorted(fileio.remove_stale_temporaries(target)) == sorted([old_tmp, old_partial])
+    assert fresh_partial.is_dir()
+
+
+def test_a_folder_set_aside_by_a_cut_swap_is_put_back(tmp_path: Path) -> None:
+    dest = tmp_path / "Car"
+    aside = _owned_by(_dead_pid(), dest, "old")
+    aside.mkdir()
+    (aside / "groundtruth_rect.txt").write_text("1,2,3,4\n")
+    assert fileio.remove_stale_temporaries(dest) == []
+    assert (dest / "groundtruth_rect.txt").read_text() == "1,2,3,4\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Car"]
+
+
+def _folder_with(folder: Path, text: str) -> Path:
+    folder.mkdir()
+    for index in range(50):
+        (folder / f"{index:03d}.txt").write_text(text)
+    return folder
+
+
+def test_dest_is_never_missing_while_a_folder_is_replaced(tmp_path: Path) -> None:
+    """A reader polling the destination during 30 replacements always finds a whole folder."""
+    if fileio._renameat2 is None:
+        pytest.skip("renameat2 is Linux only")
+    dest = _folder_with(tmp_path / "export", "0")
+    missing: list[str] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if not (dest / "049.txt").is_file():
+                missing.append("049.txt")
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for round_ in range(1, 31):
+            built = fileio.make_temporary_folder(dest)
+            built.rmdir()
+            _folder_with(built, str(round_))
+            fileio.move_folder_into_place(built, dest)
+    finally:
+        done.set()
+        watcher.join()
+    assert missing == []
+    assert (dest / "000.txt").read_text() == "30"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+
+
+_SWAP_CUT_BY_A_KILL = """
+import os, sys, time
+from pathlib import Path
+from costcore import fileio
+fileio._renameat2 = None  # the fallback: two renames
+built, dest = Path(sys.argv[1]), Path(sys.argv[2])
+real_rename = os.rename
+def rename(src, dst):
+    if Path(src) == built:  # the second rename: DST is aside now
+        print("between", flush=True)
+        time.sleep(60)
+    real_rename(src, dst)
+fileio.os.rename = rename
+fileio.move_folder_into_place(built, dest)
+"""
+
+
+def test_a_kill_between_the_fallback_renames_is_repaired_by_the_next_writer(
+    tmp_path: Path,
+) -> None:
+    dest = _folder_with(tmp_path / "export", "old")
+    built = _folder_with(tmp_path / ".export.new", "new")
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SWAP_CUT_BY_A_KILL, str(built), str(dest)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout.readline().strip() == "between"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    assert not dest.exists()  # the moment the fallback cannot avoid, frozen by the kill
+    fileio.remove_stale_temporaries(dest)
+    assert (dest / "000.txt").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".export.new", "export"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from costcore.annotation.model import VideoAnnotation
 from costcore.annotation.session_codec import decode_session, encode_session
 from costcore.errors import SessionError
-from costcore.fileio import atomic_write_bytes
+from costcore.fileio import atomic_write_bytes, remove_stale_temporaries, temporary_sibling
 
 BACKUP_SUFFIX = ".bak"
 
@@ -102,7 +101,8 @@ def _keep_backup(path: Path) -> None:
     backup is always whole; file systems without hard links get an atomic copy instead.
     """
     backup = backup_path(path)
-    link = path.with_name(f".{backup.name}.{uuid.uuid4().hex}.tmp")
+    remove_stale_temporaries(backup, once=True)  # links a killed save left
+    link = temporary_sibling(backup, "tmp")
     try:
         os.link(path, link)
     except OSError:
@@ -110,10 +110,12 @@ def _keep_backup(path: Path) -> None:
         return
     try:
         os.replace(link, backup)
-    except BaseException:
+    finally:
+        # Normally gone; but when the backup already is the main file (a save killed between
+        # making the backup and writing the new file leaves them hard-linked), rename() of a
+        # link onto the same file does nothing and leaves the link behind.
         with contextlib.suppress(OSError):
             os.unlink(link)
-        raise
 
 
 # ----------------------------------------------------------------------------- loading

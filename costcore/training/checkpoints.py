@@ -21,7 +21,6 @@ renamed into place, so an interrupted save never leaves a half checkpoint that r
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -31,7 +30,12 @@ from typing import Any
 import torch
 
 from costcore.errors import FormatError
-from costcore.fileio import atomic_write_text, move_folder_into_place
+from costcore.fileio import (
+    atomic_write_text,
+    move_folder_into_place,
+    remove_stale_temporaries,
+    temporary_sibling,
+)
 from costcore.model.checkpoint import save_checkpoint
 from costcore.model.cost import COSTModel
 
@@ -62,9 +66,8 @@ def save_training_checkpoint(
 ) -> Path:
     """Write ``RUN_DIR/checkpoints/step-<step>`` (replacing one of the same step)."""
     folder = Path(run_dir) / CHECKPOINTS_DIR / checkpoint_name(step)
-    staging = folder.with_name(f".{folder.name}.saving-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
+    remove_stale_temporaries(folder)  # what a killed save of this step left
+    staging = temporary_sibling(folder, "partial")
     try:
         save_checkpoint(model, staging)
         state = {
