@@ -25,10 +25,14 @@ import os
 import re
 import shutil
 import socket
+import stat
 import sys
 import time
 import uuid
 from pathlib import Path
+from typing import BinaryIO
+
+from costcore.errors import NotRegularFileError
 
 #: temporaries whose owner is alive (or on another host) are removed only after this long:
 #: no save, export or checkpoint takes a day, and process ids are eventually reused
@@ -146,6 +150,99 @@ def remove_stale_temporaries(target: str | Path, *, once: bool = False) -> list[
         _remove(path)
         removed.append(path)
     return removed
+
+
+# ---------------------------------------------------------------------- reading user files
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a plain file"
+
+
+def check_regular_file(path: str | Path) -> None:
+    """Raise :class:`NotRegularFileError` unless ``path`` is a regular file (after symlinks).
+
+    For paths handed to a library that opens them itself (torch, safetensors, FFmpeg); a
+    missing path raises ``FileNotFoundError`` as ``open`` would.
+    """
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotRegularFileError(path, _kind_of(mode))
+
+
+def open_regular_file(path: str | Path) -> BinaryIO:
+    """Open a user-given file for reading in binary, refusing anything but a regular file.
+
+    A FIFO named like a session or a config would block ``open`` until a writer appears, and
+    a device would never end. ``O_NONBLOCK`` makes the open return at once whatever ``path``
+    is, and ``fstat`` on the open descriptor decides (no race with a swapped path); for a
+    regular file the flag changes nothing. Raises ``NotRegularFileError`` (an ``OSError``)
+    or the ``OSError`` of ``open``.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(path, _kind_of(mode))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular_file(path: str | Path) -> bytes:
+    """All bytes of a regular file (see :func:`open_regular_file`)."""
+    with open_regular_file(path) as handle:
+        return handle.read()
+
+
+def read_regular_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """A regular file decoded as text (``UnicodeDecodeError`` as ``Path.read_text`` raises)."""
+    return read_regular_file(path).decode(encoding)
+
+
+# ------------------------------------------------------------------- checking output paths
+def _nearest_existing(folder: Path) -> Path:
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def output_file_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be written as a file (None when it can), checked before long work.
+
+    A run that tracks every frame and then fails to write its results loses them all, so
+    the CLI asks first: ``path`` must not be a folder or a FIFO, and the folder it goes in
+    (or the nearest one that exists, where the missing ones would be made) must take a new
+    file. That is tried for real (a probe file, removed at once): permission bits do not
+    tell about read-only mounts, immutable folders or root.
+    """
+    path = Path(path)
+    if os.path.lexists(path):
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as error:  # a dangling symlink: the write would follow it
+            return f"cannot be written: {error.strerror or error}"
+        if not stat.S_ISREG(mode):
+            return f"is {_kind_of(mode)}; give a file name"
+    folder = _nearest_existing(path.parent if str(path.parent) else Path("."))
+    if not os.path.isdir(folder):
+        return f"{folder} is not a folder"
+    probe = temporary_sibling(folder / path.name, "tmp")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        return f"cannot write in {folder}: {error.strerror or error}"
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    return None
 
 
 def fsync_directory(directory: str | Path) -> None:

@@ -170,3 +170,26 @@ def test_a_killed_convert_leaves_its_partial_folder_to_the_next_run(tmp_path: Pa
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["Car"]
     assert (dst / "language.txt").read_text() == "another car\n"
     assert [i for i in validate_vlsot500(dst) if i.severity == "error"] == []
+
+
+@pytest.mark.parametrize("fps", ["nan", "inf", "-inf", "-25", "0", "1e9", "fast"])
+def test_a_frame_rate_that_is_not_one_is_a_clear_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fps: str
+) -> None:
+    src = make_otb(tmp_path / "Car", count=3)
+    with pytest.raises(SystemExit) as exit_:
+        main(["convert", str(src), str(tmp_path / "out"), "--language", "a car", f"--fps={fps}"])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert "--fps: expected a frame rate in frames per second" in error and repr(fps) in error
+    assert "Traceback" not in error and not (tmp_path / "out").exists()
+
+
+def test_a_good_frame_rate_reaches_relative_speed_in_seconds(tmp_path: Path) -> None:
+    src = make_otb(tmp_path / "Car", count=4)
+    dst = tmp_path / "out"
+    args = ["convert", str(src), str(dst), "--language", "a car", "--subset", "270"]
+    assert main([*args, "--speed-time", "seconds", "--fps", "12.5"]) == 0
+    per_second = read_sequence(dst).relative_speed
+    frames = relative_speed(read_sequence(src).boxes, read_sequence(src).absent)
+    np.testing.assert_allclose(per_second, frames * 12.5, atol=2e-6)

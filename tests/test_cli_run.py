@@ -133,6 +133,20 @@ def test_a_failing_sequence_is_named_and_the_others_finish(
     assert sorted(p.name for p in (results / "CSRT").glob("*.txt")) == ["alpha.txt", "omega.txt"]
 
 
+def test_a_read_only_results_folder_is_refused_before_tracking(
+    tmp_path: Path, read_only_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_otb_sequence(tmp_path / "data", "alpha", 4)
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("tracking started before the results folder was checked")
+
+    monkeypatch.setattr("costcore.batch.runner.run_batch", refuse)
+    with pytest.raises(CostcoreError, match="nothing was tracked") as error:
+        run_cli("--dataset", str(tmp_path / "data"), "--results", str(read_only_folder))
+    assert f"cannot write in {read_only_folder}" in str(error.value)
+
+
 def test_ctrl_c_through_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,6 +7,7 @@ list.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from pathlib import Path
 
@@ -154,3 +155,50 @@ def test_failing_engine_leaves_no_video(
         run_track("--sequence", str(crossing), "--engine", "exploding",
                   "--save-video", str(video), "--out", str(out))  # fmt: skip
     assert not video.exists() and not out.exists()
+
+
+@pytest.fixture
+def no_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tracking any frame fails the test: the output checks must come first."""
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("tracking started before the output paths were checked")
+
+    monkeypatch.setattr("costcore.engines.run.track_frames", refuse)
+
+
+@pytest.mark.parametrize("option", ["--out", "--times", "--save-video"])
+def test_unwritable_outputs_are_refused_before_tracking(
+    crossing: Path, tmp_path: Path, read_only_folder: Path, no_tracking: None, option: str
+) -> None:
+    target = read_only_folder / ("v.mp4" if option == "--save-video" else "r.txt")
+    args = ["--sequence", str(crossing), "--out", str(tmp_path / "r.txt"), option, str(target)]
+    with pytest.raises(CostcoreError) as error:
+        run_track(*args)
+    message = str(error.value)
+    assert f"{option} {target}" in message and "cannot write in" in message
+    assert str(read_only_folder) in message and "nothing was tracked" in message
+
+
+def test_an_output_that_is_a_folder_or_a_fifo_is_refused_before_tracking(
+    crossing: Path, tmp_path: Path, no_tracking: None
+) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    with pytest.raises(CostcoreError, match=r"results: is a folder; give a file name"):
+        run_track("--sequence", str(crossing), "--out", str(folder))
+    fifo = tmp_path / "times.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(CostcoreError, match=r"times.txt: is a named pipe \(FIFO\)"):
+        run_track("--sequence", str(crossing), "--out", str(tmp_path / "r.txt"),
+                  "--times", str(fifo))  # fmt: skip
+    with pytest.raises(CostcoreError, match="same file"):
+        run_track("--sequence", str(crossing), "--out", str(tmp_path / "r.txt"),
+                  "--times", str(tmp_path / "." / "r.txt"))  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results", "times.txt"]
+
+
+def test_missing_output_folders_are_fine(crossing: Path, tmp_path: Path) -> None:
+    out = tmp_path / "new" / "deeper" / "r.txt"
+    assert run_track("--sequence", str(crossing), "--out", str(out), "--max-frames", "3") == 0
+    assert len(out.read_text().splitlines()) == 3

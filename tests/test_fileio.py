@@ -214,3 +214,85 @@ def test_a_kill_between_the_fallback_renames_is_repaired_by_the_next_writer(
     fileio.remove_stale_temporaries(dest)
     assert (dest / "000.txt").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".export.new", "export"]
+
+
+# ------------------------------------------------------------ FIFOs in place of files to read
+def _run_at_once(call, path: Path) -> object:
+    """``call(path)``'s result or exception, from a thread; blocking on the FIFO fails."""
+    outcome: list[object] = []
+
+    def target() -> None:
+        try:
+            outcome.append(call(path))
+        except BaseException as error:  # noqa: BLE001 - handed to the test thread
+            outcome.append(error)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(10.0)
+    if thread.is_alive():
+        fifo = next((p for p in path.rglob("*") if stat.S_ISFIFO(p.lstat().st_mode)), path)
+        with open(fifo, "wb"):  # give the blocked reader a writer, so the thread ends
+            pass
+        pytest.fail(f"reading {path.name} blocked on a FIFO")
+    return outcome[0]
+
+
+def _readers():
+    from costcore.annotation import load_session
+    from costcore.engines.allinone.config import AllInOneConfig
+    from costcore.engines.checkpoint_files import locate_checkpoint
+    from costcore.engines.vlt_tt.config import VLTTTConfig
+    from costcore.evaluation.result_files import read_result_file
+    from costcore.formats.textfiles import read_box_file, read_language_attributes
+    from costcore.model.config import COSTConfig
+    from costcore.model.transt_checkpoint import read_transt_state_dict
+    from costcore.training.config import read_config_file
+    from costcore.video.images import read_image_rgb
+    from costcore.video.videofile import VideoFileSource
+
+    return {
+        "session.json": load_session,
+        "groundtruth_rect.txt": read_box_file,
+        "language_attributes.txt": read_language_attributes,
+        "Crossing.txt": read_result_file,
+        "config.json": COSTConfig.from_json_file,
+        "train.json": read_config_file,
+        "allinone.json": AllInOneConfig.from_json,
+        "vlt_tt.json": VLTTTConfig.from_json,
+        "transt.pth": read_transt_state_dict,
+        "weights.pth": lambda path: locate_checkpoint(path, "allinone"),
+        "000001.jpg": read_image_rgb,
+        "video.mp4": VideoFileSource,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_readers()))
+def test_readers_refuse_a_fifo_with_a_typed_error_naming_it(tmp_path: Path, name: str) -> None:
+    from costcore.errors import CostcoreError
+
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    error = _run_at_once(_readers()[name], fifo)
+    assert isinstance(error, CostcoreError), repr(error)
+    assert str(fifo) in str(error) and "FIFO" in str(error)
+
+
+def test_validator_reports_a_fifo_instead_of_blocking(tmp_path: Path) -> None:
+    from costcore.formats import validate_vlsot500
+    from tests.test_formats_support import make_vlsot500
+
+    folder = make_vlsot500(tmp_path / "Car")
+    (folder / "absent.txt").unlink()
+    os.mkfifo(folder / "absent.txt")
+    issues = _run_at_once(validate_vlsot500, folder)
+    reported = [str(issue) for issue in issues if issue.file.name == "absent.txt"]
+    assert len(reported) == 1 and "named pipe (FIFO)" in reported[0]
+
+
+def test_a_regular_file_reads_normally_through_a_symlink(tmp_path: Path) -> None:
+    (tmp_path / "real.txt").write_bytes(b"data")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "real.txt")
+    assert fileio.read_regular_file(tmp_path / "link.txt") == b"data"
+    with pytest.raises(FileNotFoundError):
+        fileio.read_regular_file(tmp_path / "missing.txt")

@@ -16,7 +16,12 @@ from typing import Any
 from costcore.annotation.model import VideoAnnotation
 from costcore.annotation.session_codec import decode_session, encode_session
 from costcore.errors import SessionError
-from costcore.fileio import atomic_write_bytes, remove_stale_temporaries, temporary_sibling
+from costcore.fileio import (
+    atomic_write_bytes,
+    read_regular_file,
+    remove_stale_temporaries,
+    temporary_sibling,
+)
 
 BACKUP_SUFFIX = ".bak"
 
@@ -88,7 +93,7 @@ def _is_good_session(path: Path) -> bool:
     if _known_good.get(os.path.abspath(path)) == identity:
         return True
     try:
-        decode_session(path, path.read_bytes())
+        decode_session(path, read_regular_file(path))
     except (OSError, SessionError):
         return False
     return True
@@ -124,7 +129,7 @@ def load_session(path: str | Path) -> LoadedSession:
     path = Path(path)
     identity = _identity(path)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except FileNotFoundError:
         raise SessionError(path, "session file not found") from None
     except OSError as error:

@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from costcore.errors import FormatError
+from costcore.errors import FormatError, NotRegularFileError
+from costcore.fileio import read_regular_file
 from costcore.language import LanguageAttributes
 
 _BOM = b"\xef\xbb\xbf"
@@ -42,11 +43,12 @@ def read_bytes(path: str | Path) -> bytes:
     """The file's bytes; any OS-level failure becomes a FormatError naming the file."""
     path = Path(path)
     try:
-        return path.read_bytes()
+        return read_regular_file(path)
     except FileNotFoundError:
         raise FormatError(path, "file not found") from None
-    except IsADirectoryError:
-        raise FormatError(path, "expected a file, found a folder") from None
+    except NotRegularFileError as error:
+        expected = "expected a file, found a folder" if error.kind == "a folder" else error.strerror
+        raise FormatError(path, expected) from None
     except OSError as error:
         raise FormatError(path, f"cannot read file: {error.strerror or error}") from None
 

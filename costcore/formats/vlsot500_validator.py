@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from costcore.fileio import read_regular_file
 from costcore.formats import vlsot500_spec as spec
 from costcore.language import (
     POSITION_SUGGESTIONS,
@@ -94,12 +95,12 @@ def _read_lines(path: Path, report: _Report, required: bool = True) -> list[str]
     Returns the lines with any ``\\r`` removed (after reporting it) so later checks still run;
     None when the file is missing or unreadable.
     """
-    if not path.is_file():
+    if not os.path.lexists(path):
         if required:
             report.error(path, None, "required file is missing")
         return None
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except OSError as error:
         report.error(path, None, f"cannot read file: {error.strerror or error}")
         return None
@@ -370,7 +371,7 @@ def _check_first_frame(folder: Path, report: _Report) -> None:
 def _image_size(folder: Path) -> tuple[int, int] | None:
     path = folder / spec.IMAGES_DIR / spec.FIRST_FRAME
     try:
-        data = np.fromfile(path, dtype=np.uint8)
+        data = np.frombuffer(read_regular_file(path), dtype=np.uint8)
     except OSError:
         return None
     try:

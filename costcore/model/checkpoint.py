@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from costcore.errors import FormatError
-from costcore.fileio import make_temporary_folder, move_folder_into_place
+from costcore.fileio import check_regular_file, make_temporary_folder, move_folder_into_place
 from costcore.model.config import COSTConfig
 from costcore.model.cost import TEXT_ENCODER_PREFIX, COSTModel
 from costcore.model.weights import check_state_dict, copy_into
@@ -96,6 +96,7 @@ def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> C
         raise FormatError(folder, f"cannot build the model: {error}") from error
     weights_path = folder / WEIGHTS_FILE
     try:
+        check_regular_file(weights_path)
         weights = load_file(str(weights_path))
     except (OSError, SafetensorError) as error:
         raise FormatError(weights_path, f"cannot read weights ({error})") from error

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from costcore.errors import VideoError
+from costcore.fileio import read_regular_file
 from costcore.video.base import FrameSource
 from costcore.video.indexing import check_index
 
@@ -72,7 +73,7 @@ def read_image_rgb(path: Path, frame: int | None = None) -> np.ndarray:
     Like ``cv2.imread``: 16-bit images are scaled to 8 bit and EXIF orientation is applied.
     """
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except OSError as error:
         raise VideoError(path, f"cannot read image: {error.strerror or error}", frame) from None
     if not data:

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from costcore.errors import VideoError
+from costcore.fileio import check_regular_file
 from costcore.video.base import FrameSource
 from costcore.video.indexing import check_index
 from costcore.video.scan import (
@@ -69,6 +70,10 @@ class VideoFileSource(FrameSource):
             raise VideoError(self.path, "no such file")
         if self.path.is_dir():
             raise VideoError(self.path, "is a folder, not a video file")
+        try:
+            check_regular_file(self.path)  # FFmpeg would wait forever on a FIFO
+        except OSError as error:
+            raise VideoError(self.path, f"cannot read the video: {error.strerror}") from None
         self._index: VideoIndex = scan_video(self.path, progress=progress, cancel=cancel)
         self.fps = fps if fps is not None else self._index.nominal_fps()
         self.stats = DecoderStats()
