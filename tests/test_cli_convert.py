@@ -15,7 +15,7 @@ from costcore.attributes import relative_speed
 from costcore.cli import main
 from costcore.formats import read_sequence, validate_vlsot500
 from tests.conftest import PROJECT_ROOT, shared_sequence
-from tests.test_formats_support import make_otb
+from tests.test_formats_support import make_otb, make_tnl2k
 
 
 def _sha(path: Path) -> str:
@@ -193,3 +193,36 @@ def test_a_good_frame_rate_reaches_relative_speed_in_seconds(tmp_path: Path) -> 
     per_second = read_sequence(dst).relative_speed
     frames = relative_speed(read_sequence(src).boxes, read_sequence(src).absent)
     np.testing.assert_allclose(per_second, frames * 12.5, atol=2e-6)
+
+
+@pytest.mark.parametrize(
+    ("file", "data", "said"),
+    [
+        ("language_attributes.txt", b"\xef\xbb\xbf\xef\xbb\xbfcar,vehicle,red,center\n", "U+FEFF"),
+        ("language_attributes.txt", "car,\ufeffvehicle,red,center\n".encode(), "U+FEFF"),
+        ("language_attributes.txt", b"car,vehi\x07cle,red,center\n", "U+0007"),
+        ("language_attributes.txt", b"car,vehicle,red\x00,center\n", "U+0000"),
+        ("language.txt", b"\xef\xbb\xbf\xef\xbb\xbfa red car\n", "byte order mark"),
+        ("language.txt", b"a red\x1b[31m car\n", "U+001B"),
+    ],
+)
+def test_malformed_language_input_stops_convert_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], file: str, data: bytes, said: str
+) -> None:
+    src = make_tnl2k(tmp_path / "src" / "Car")  # TNL2K: language.txt is the sentence
+    (src / file).write_bytes(data)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out / "Car")]) == 2
+    error = capsys.readouterr().err
+    assert f"{src / file}, line 1" in error and said in error
+    assert "Traceback" not in error and not out.exists()
+
+
+def test_a_bom_in_the_attribute_words_option_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = make_tnl2k(tmp_path / "src" / "Car")
+    words = "\ufeffcar,vehicle,red,center"
+    with pytest.raises(SystemExit):
+        main(["convert", str(src), str(tmp_path / "out"), "--language-attributes", words])
+    assert "U+FEFF" in capsys.readouterr().err and not (tmp_path / "out").exists()

@@ -24,7 +24,8 @@ from costcore.fileio import (
     move_folder_into_place,
 )
 from costcore.formats import vlsot500_spec as spec
-from costcore.language import LanguageAttributes
+from costcore.formats.vlsot500_validator import ERROR, validate_texts
+from costcore.language import LanguageAttributes, first_control_character
 from costcore.video.base import FrameSource
 
 FrameInput = SequenceOf[Path | str] | FrameSource
@@ -117,6 +118,12 @@ def language_text(language: str) -> str:
     sentence = " ".join(language.split())
     if not sentence:
         raise ExportError("the language description is empty; VL-SOT500 needs one sentence")
+    bad = first_control_character(sentence)
+    if bad is not None:
+        raise ExportError(
+            f"the language description holds a control character or byte order mark "
+            f"(U+{ord(bad):04X}): {sentence[:60]!r}"
+        )
     return sentence + "\n"
 
 
@@ -211,6 +218,24 @@ def _write_frame(frames: FrameInput, index: int, target: Path) -> None:
     target.write_bytes(_encode_jpeg(bgr, number))
 
 
+def _check_texts(dest: Path, texts: dict[str, str], count: int, frames: FrameInput) -> None:
+    """Run the validator's checks on the files about to be written; refuse on any error.
+
+    The text builders above already refuse what they know to be wrong; this is the
+    validator's word on the exact bytes, so no export the validator would reject is written.
+    """
+    size = frames.frame_size if isinstance(frames, FrameSource) else None
+    errors = [
+        issue for issue in validate_texts(dest, texts, count, size) if issue.severity == ERROR
+    ]
+    if errors:
+        shown = "; ".join(str(issue) for issue in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise ExportError(
+            f"the export would not be valid VL-SOT500, nothing written: {shown}{more}"
+        )
+
+
 def _move_into_place(built: Path, dest: Path, overwrite: bool) -> None:
     """Rename the finished folder to ``dest``; an old export is replaced only when asked."""
     if os.path.lexists(dest) and not overwrite:
@@ -266,6 +291,7 @@ def write_vlsot500(
     words_text = language_attributes_text(language_attributes)
     if words_text is not None:
         texts[spec.LANGUAGE_ATTRIBUTES] = words_text
+    _check_texts(dest, texts, count, frames)
 
     if os.path.lexists(dest):
         if not overwrite:
