@@ -46,13 +46,17 @@ class NotRegularFileError(CostcoreError, OSError):
 
 
 class VideoError(CostcoreError):
-    """A video file or image folder cannot be opened, or a frame cannot be decoded."""
+    """A video file or image folder cannot be opened, or a frame cannot be decoded.
+
+    ``frame`` is the 0-based index frame sources use; the message shows it 1-based ("frame
+    1" is the first), as the app, the exports and every other message count frames.
+    """
 
     def __init__(self, path: str | Path, message: str, frame: int | None = None) -> None:
         self.path = Path(path)
         self.frame = frame
         self.message = message
-        where = f"{self.path}" if frame is None else f"{self.path}, frame {frame}"
+        where = f"{self.path}" if frame is None else f"{self.path}, frame {frame + 1}"
         super().__init__(f"{where}: {message}")
 
 

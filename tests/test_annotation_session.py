@@ -320,7 +320,7 @@ def _mutations():
         "frame count type": (setter("video", "frame_count", 4.0), "frame_count"),
         "zero frames": (setter("video", "frame_count", 0), "frame_count"),
         "frames not list": (setter("frames", {"0": None}), "frames"),
-        "frame row": (setter("frames", 1, [1, 2]), r"frames\[1\]"),
+        "frame row": (setter("frames", 1, [1, 2]), r"frames\[1\] \(frame 2\)"),
         "frame row type": (setter("frames", 1, "keyframe"), r"frames\[1\]"),
         "provenance": (setter("frames", 1, ["drawn", 0, [1, 2, 3, 4], None, None]), "drawn"),
         "provenance list": (setter("frames", 1, [["x"], 0, [1, 2, 3, 4], None, None]), "prov"),

@@ -129,7 +129,7 @@ def test_a_failing_sequence_is_named_and_the_others_finish(
     out = capsys.readouterr().out
     assert "done: 2 sequence(s)" in out and "failed: 2" in out
     assert re.search(r"^  broken: .*groundtruth_rect\.txt, line 2", out, re.M)
-    assert re.search(r"^  corrupt: .*0006\.jpg", out, re.M)
+    assert re.search(r"^  corrupt: .*0006\.jpg, frame 6:", out, re.M)  # counted from 1
     assert sorted(p.name for p in (results / "CSRT").glob("*.txt")) == ["alpha.txt", "omega.txt"]
 
 

@@ -202,3 +202,26 @@ def test_missing_output_folders_are_fine(crossing: Path, tmp_path: Path) -> None
     out = tmp_path / "new" / "deeper" / "r.txt"
     assert run_track("--sequence", str(crossing), "--out", str(out), "--max-frames", "3") == 0
     assert len(out.read_text().splitlines()) == 3
+
+
+def test_a_damaged_video_is_tracked_with_a_warning_and_exit_code_1(
+    crossing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """400 bytes flipped mid-file: 58 of 120 frames were tracked with exit 0 and no word."""
+    video = tmp_path / "crossing.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (360, 240))
+    for image in sorted((crossing / "img").glob("*.jpg")):
+        writer.write(cv2.imread(str(image)))
+    writer.release()
+    data = bytearray(video.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 400] = bytes(b ^ 0xFF for b in data[middle : middle + 400])
+    video.write_bytes(bytes(data))
+    out = tmp_path / "r.txt"
+    code = run_track("--video", str(video), "--bbox", "205", "151", "17", "50", "--out", str(out))
+    assert code == 1
+    lines = out.read_text().splitlines()
+    assert 100 < len(lines) < 120  # the frames after the damage are tracked too
+    error = capsys.readouterr().err
+    assert f"{video}: the video is damaged: only {len(lines)} of its 120 frames" in error
+    assert "missing: frame" in error and "exit code 1" in error

@@ -4,6 +4,10 @@ Writes the toolkit's result format (``x,y,w,h`` with ``%.3f``, one line per fram
 initial box), optionally the per-frame times (``%.8f`` seconds) and a video with the boxes drawn,
 so an engine can be benchmarked and eyeballed without the app.
 
+A damaged video (frames its container declares that do not decode) is tracked over the frames
+that do, with a warning naming the missing ones, and the exit code is 1: the results are
+written but shorter than the video, which a script must not take for a complete run.
+
 The engine reads the sentence (``--text``, default the sequence's) or, with ``--language-form
 attributes``, VLT's four attribute words (``--language-attributes``, default the sequence's
 ``language_attributes.txt``), given to it as one phrase.
@@ -194,6 +198,9 @@ def run_track(args: argparse.Namespace) -> int:
     try:
         out = args.out if args.out is not None else Path(f"{name}.txt")
         check_outputs(out, args.times, args.save_video)
+        damage = source.damage  # a damaged video: said before tracking, and the exit code is 1
+        if damage is not None:
+            print(f"warning: {damage.describe()}", file=sys.stderr)
         box = Box(*args.bbox) if args.bbox is not None else sequence_box
         if box is None:
             raise CostcoreError(
@@ -275,4 +282,11 @@ def run_track(args: argparse.Namespace) -> int:
         print(f"times: {args.times}")
     if args.save_video is not None:
         print(f"video: {args.save_video}")
+    if damage is not None:
+        print(
+            f"warning: the results cover the {source.frame_count} decodable frames of a "
+            f"damaged video ({damage.missing_count} missing); exit code 1",
+            file=sys.stderr,
+        )
+        return 1
     return 0
