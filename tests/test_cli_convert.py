@@ -226,3 +226,15 @@ def test_a_bom_in_the_attribute_words_option_is_a_usage_error(
     with pytest.raises(SystemExit):
         main(["convert", str(src), str(tmp_path / "out"), "--language-attributes", words])
     assert "U+FEFF" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_a_damaged_source_frame_is_named_with_its_1_based_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = make_otb(tmp_path / "Car", count=8)
+    frame = src / "img" / "0006.jpg"
+    frame.write_bytes(frame.read_bytes()[: frame.stat().st_size * 2 // 3])
+    assert main(["convert", str(src), str(tmp_path / "out"), "--language", "a car"]) == 2
+    error = capsys.readouterr().err
+    assert f"{frame}, frame 6: " in error and "JPEG" in error
+    assert not (tmp_path / "out").exists()
