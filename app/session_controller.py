@@ -202,6 +202,8 @@ class SessionController(QObject):
             self._schedule_save()  # a fresh session exists on disk from the start
         self.opened.emit()
         self.dirtyChanged.emit(self.is_dirty)
+        if self.source.damage is not None:  # last, so it is the note left on screen
+            result.notes.append(f"Warning: {self.source.damage.describe()}")
         for note in result.notes:
             self.message.emit(note)
 

@@ -6,6 +6,7 @@ names the file, and the line where one applies, so an annotator can fix the inpu
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -27,14 +28,35 @@ class FormatError(CostcoreError, ValueError):
         super().__init__(f"{where}: {message}")
 
 
+class NotRegularFileError(CostcoreError, OSError):
+    """A path that is read as a file is a folder, a FIFO, a device or a socket.
+
+    Reading a FIFO or a device blocks forever (or never ends), so readers refuse them before
+    reading. Also an ``OSError``, so every reader's existing ``except OSError`` turns it into
+    that reader's own typed error naming the file.
+    """
+
+    def __init__(self, path: str | Path, kind: str) -> None:
+        self.path = Path(path)
+        self.kind = kind
+        OSError.__init__(self, errno.EINVAL, f"is {kind}, not a regular file", str(path))
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.strerror}"
+
+
 class VideoError(CostcoreError):
-    """A video file or image folder cannot be opened, or a frame cannot be decoded."""
+    """A video file or image folder cannot be opened, or a frame cannot be decoded.
+
+    ``frame`` is the 0-based index frame sources use; the message shows it 1-based ("frame
+    1" is the first), as the app, the exports and every other message count frames.
+    """
 
     def __init__(self, path: str | Path, message: str, frame: int | None = None) -> None:
         self.path = Path(path)
         self.frame = frame
         self.message = message
-        where = f"{self.path}" if frame is None else f"{self.path}, frame {frame}"
+        where = f"{self.path}" if frame is None else f"{self.path}, frame {frame + 1}"
         super().__init__(f"{where}: {message}")
 
 

@@ -91,6 +91,22 @@ class LanguageForm(str, Enum):
             raise ValueError(f"unknown language form {value!r}; expected one of: {known}") from None
 
 
+#: the byte order mark; only ever meaningful as the first character of a file
+BOM_CHARACTER = "\ufeff"
+
+
+def first_control_character(text: str) -> str | None:
+    """The first character of ``text`` that must not be in a one-line text file, else None.
+
+    Control characters (line breaks included) and a byte order mark, which is invisible in
+    an editor and which the validator rejects at the start of a file.
+    """
+    for char in text:
+        if char == BOM_CHARACTER or unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            return char
+    return None
+
+
 def _label(field: str) -> str:
     return WORD_LABELS.get(field, field)
 
@@ -108,9 +124,10 @@ def normalize_word(value: object, field: str = "word") -> str:
             raise ValueError(
                 f"the {label} must not contain a comma (commas separate the four words): {value!r}"
             )
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+        if first_control_character(char) is not None:
             raise ValueError(
-                f"the {label} must be on one line, without control characters: {value!r}"
+                f"the {label} must be on one line, without control characters or a byte "
+                f"order mark (U+{ord(char):04X}): {value!r}"
             )
     return " ".join(value.split())
 

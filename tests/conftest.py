@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,26 @@ def truck4_1() -> Path:
 def airplane_1() -> Path:
     """LaSOT sequence with nlp.txt and flag files, 2788 frames 640x360."""
     return shared_sequence("airplane-1")
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Path:
+    """A folder no new file can be made in, even as root (then it is made immutable)."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    immutable = False
+    if os.geteuid() == 0 and shutil.which("chattr"):
+        immutable = subprocess.run(["chattr", "+i", str(folder)], check=False).returncode == 0
+    try:
+        try:
+            (folder / "probe").write_text("x")
+        except OSError:
+            yield folder
+        else:
+            (folder / "probe").unlink()
+            pytest.skip("cannot make a read-only folder here")
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=False)
+        folder.chmod(0o755)

@@ -220,7 +220,7 @@ def test_from_sequence_marks_everything_imported() -> None:
 def test_from_sequence_rejects_negative_sizes() -> None:
     sequence = Sequence("s", Path("/s"), "otb", [Path("a"), Path("b")],
                         np.array([[0, 0, 1, 1], [0, 0, -2, 1]]), np.zeros(2))  # fmt: skip
-    with pytest.raises(ValueError, match="frame 1"):
+    with pytest.raises(ValueError, match="frame 2:"):  # the second frame, counted from 1
         VideoAnnotation.from_sequence(sequence)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -181,6 +184,60 @@ def test_crash_while_writing_temp_file(tmp_path: Path, monkeypatch) -> None:
     assert recover_session(path).annotation == old
 
 
+_SAVE_KILLED_AT = """
+import os, sys, time
+from pathlib import Path
+from costcore import fileio
+from costcore.annotation import VideoAnnotation, save_session
+path, stop_in = Path(sys.argv[1]), sys.argv[2]
+real = {"fsync": os.fsync, "replace": os.replace}
+def fsync(fd):  # the new session is in its temp file, not yet renamed over the old one
+    if stop_in == "write":
+        print("stopped", flush=True)
+        time.sleep(60)
+    real["fsync"](fd)
+def replace(src, dst):  # the hard link of the old session is made, not yet the backup
+    if stop_in == "backup" and Path(dst).name.endswith(".bak"):
+        print("stopped", flush=True)
+        time.sleep(60)
+    real["replace"](src, dst)
+fileio.os.fsync, fileio.os.replace = fsync, replace
+os.replace = replace
+save_session(path, VideoAnnotation("v", 2, language="new"))
+"""
+
+
+@pytest.mark.parametrize("stop_in", ["write", "backup"])
+def test_temp_files_of_a_killed_save_are_removed_by_the_next_run(
+    tmp_path: Path, stop_in: str
+) -> None:
+    """SIGKILL a real process mid-save: the session survives, and the next save (another
+    process) removes the temp file the dead one left."""
+    path = tmp_path / "s.json"
+    save_session(path, VideoAnnotation("v", 2, language="old"))
+    save_session(path, VideoAnnotation("v", 2, language="older is the backup"))
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SAVE_KILLED_AT, str(path), stop_in],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout.readline().strip() == "stopped"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert len(leftovers) == 1 and leftovers[0].endswith(".tmp")
+    assert load_session(path).annotation.language == "older is the backup"
+
+    next_run = subprocess.run(
+        [sys.executable, "-c", _SAVE_KILLED_AT, str(path), "nowhere"], timeout=60, check=True
+    )
+    assert next_run.returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json", "s.json.bak"]
+    assert load_session(path).annotation.language == "new"
+    assert load_session(backup_path(path)).annotation.language == "older is the backup"
+
+
 def test_truncated_main_file_recovers_from_backup(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     old, new = make_video(30, seed=6), make_video(30, seed=7)
@@ -263,7 +320,7 @@ def _mutations():
         "frame count type": (setter("video", "frame_count", 4.0), "frame_count"),
         "zero frames": (setter("video", "frame_count", 0), "frame_count"),
         "frames not list": (setter("frames", {"0": None}), "frames"),
-        "frame row": (setter("frames", 1, [1, 2]), r"frames\[1\]"),
+        "frame row": (setter("frames", 1, [1, 2]), r"frames\[1\] \(frame 2\)"),
         "frame row type": (setter("frames", 1, "keyframe"), r"frames\[1\]"),
         "provenance": (setter("frames", 1, ["drawn", 0, [1, 2, 3, 4], None, None]), "drawn"),
         "provenance list": (setter("frames", 1, [["x"], 0, [1, 2, 3, 4], None, None]), "prov"),

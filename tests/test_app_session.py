@@ -177,6 +177,32 @@ def test_open_a_video_file(qtbot, tmp_path: Path) -> None:
     window.close()
 
 
+def test_opening_a_damaged_video_says_so(qtbot, tmp_path: Path) -> None:
+    """A video cut in half opens with the frames that decode, and the status bar says which
+    are missing (it used to open silently short)."""
+    import cv2
+    import numpy as np
+
+    full = tmp_path / "full.mkv"
+    writer = cv2.VideoWriter(str(full), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (64, 48))
+    if not writer.isOpened():
+        pytest.skip("OpenCV cannot write MJPG in MKV here")
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        writer.write(rng.integers(0, 256, (48, 64, 3), np.uint8))
+    writer.release()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, cut)
+    decodable = window.controller.frame_count
+    assert 5 < decodable < 30
+    shown = window.statusBar().currentMessage()
+    assert "cut.mkv: the video is damaged" in shown
+    assert f"only {decodable} of its 40 frames" in shown and f"frames {decodable + 1}-40" in shown
+    window.close()
+
+
 def test_command_line_screenshot(tmp_path: Path) -> None:
     """``python main.py PATH --screenshot FILE`` opens PATH, grabs the window and quits."""
     import os

@@ -129,8 +129,22 @@ def test_a_failing_sequence_is_named_and_the_others_finish(
     out = capsys.readouterr().out
     assert "done: 2 sequence(s)" in out and "failed: 2" in out
     assert re.search(r"^  broken: .*groundtruth_rect\.txt, line 2", out, re.M)
-    assert re.search(r"^  corrupt: .*0006\.jpg", out, re.M)
+    assert re.search(r"^  corrupt: .*0006\.jpg, frame 6:", out, re.M)  # counted from 1
     assert sorted(p.name for p in (results / "CSRT").glob("*.txt")) == ["alpha.txt", "omega.txt"]
+
+
+def test_a_read_only_results_folder_is_refused_before_tracking(
+    tmp_path: Path, read_only_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_otb_sequence(tmp_path / "data", "alpha", 4)
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("tracking started before the results folder was checked")
+
+    monkeypatch.setattr("costcore.batch.runner.run_batch", refuse)
+    with pytest.raises(CostcoreError, match="nothing was tracked") as error:
+        run_cli("--dataset", str(tmp_path / "data"), "--results", str(read_only_folder))
+    assert f"cannot write in {read_only_folder}" in str(error.value)
 
 
 def test_ctrl_c_through_the_cli(

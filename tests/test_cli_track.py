@@ -7,6 +7,7 @@ list.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from pathlib import Path
 
@@ -154,3 +155,73 @@ def test_failing_engine_leaves_no_video(
         run_track("--sequence", str(crossing), "--engine", "exploding",
                   "--save-video", str(video), "--out", str(out))  # fmt: skip
     assert not video.exists() and not out.exists()
+
+
+@pytest.fixture
+def no_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tracking any frame fails the test: the output checks must come first."""
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("tracking started before the output paths were checked")
+
+    monkeypatch.setattr("costcore.engines.run.track_frames", refuse)
+
+
+@pytest.mark.parametrize("option", ["--out", "--times", "--save-video"])
+def test_unwritable_outputs_are_refused_before_tracking(
+    crossing: Path, tmp_path: Path, read_only_folder: Path, no_tracking: None, option: str
+) -> None:
+    target = read_only_folder / ("v.mp4" if option == "--save-video" else "r.txt")
+    args = ["--sequence", str(crossing), "--out", str(tmp_path / "r.txt"), option, str(target)]
+    with pytest.raises(CostcoreError) as error:
+        run_track(*args)
+    message = str(error.value)
+    assert f"{option} {target}" in message and "cannot write in" in message
+    assert str(read_only_folder) in message and "nothing was tracked" in message
+
+
+def test_an_output_that_is_a_folder_or_a_fifo_is_refused_before_tracking(
+    crossing: Path, tmp_path: Path, no_tracking: None
+) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    with pytest.raises(CostcoreError, match=r"results: is a folder; give a file name"):
+        run_track("--sequence", str(crossing), "--out", str(folder))
+    fifo = tmp_path / "times.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(CostcoreError, match=r"times.txt: is a named pipe \(FIFO\)"):
+        run_track("--sequence", str(crossing), "--out", str(tmp_path / "r.txt"),
+                  "--times", str(fifo))  # fmt: skip
+    with pytest.raises(CostcoreError, match="same file"):
+        run_track("--sequence", str(crossing), "--out", str(tmp_path / "r.txt"),
+                  "--times", str(tmp_path / "." / "r.txt"))  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results", "times.txt"]
+
+
+def test_missing_output_folders_are_fine(crossing: Path, tmp_path: Path) -> None:
+    out = tmp_path / "new" / "deeper" / "r.txt"
+    assert run_track("--sequence", str(crossing), "--out", str(out), "--max-frames", "3") == 0
+    assert len(out.read_text().splitlines()) == 3
+
+
+def test_a_damaged_video_is_tracked_with_a_warning_and_exit_code_1(
+    crossing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """400 bytes flipped mid-file: 58 of 120 frames were tracked with exit 0 and no word."""
+    video = tmp_path / "crossing.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (360, 240))
+    for image in sorted((crossing / "img").glob("*.jpg")):
+        writer.write(cv2.imread(str(image)))
+    writer.release()
+    data = bytearray(video.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 400] = bytes(b ^ 0xFF for b in data[middle : middle + 400])
+    video.write_bytes(bytes(data))
+    out = tmp_path / "r.txt"
+    code = run_track("--video", str(video), "--bbox", "205", "151", "17", "50", "--out", str(out))
+    assert code == 1
+    lines = out.read_text().splitlines()
+    assert 100 < len(lines) < 120  # the frames after the damage are tracked too
+    error = capsys.readouterr().err
+    assert f"{video}: the video is damaged: only {len(lines)} of its 120 frames" in error
+    assert "missing: frame" in error and "exit code 1" in error

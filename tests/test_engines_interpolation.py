@@ -63,6 +63,15 @@ def test_bad_keyframes_raise(keyframes: object) -> None:
         interpolate_keyframes(keyframes)  # type: ignore[arg-type]
 
 
+def test_keyframe_errors_count_frames_from_one() -> None:
+    with pytest.raises(ValueError, match="keyframe at frame 5: expected 4 finite numbers"):
+        interpolate_keyframes({0: (0, 0, 1, 1), 4: (0, float("nan"), 1, 1)})
+    with pytest.raises(ValueError, match="the keyframe at frame 2 is given twice"):
+        interpolate_keyframes([(1, (0, 0, 1, 1)), (1, (0, 0, 2, 2))])
+    with pytest.raises(ValueError, match="frame 6 does not come after the keyframe at frame 6"):
+        interpolate_segment(5, (0, 0, 1, 1), 5, (0, 0, 1, 1))
+
+
 def test_segment_needs_increasing_indices() -> None:
     with pytest.raises(ValueError):
         interpolate_segment(5, (0, 0, 1, 1), 5, (0, 0, 1, 1))

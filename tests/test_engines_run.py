@@ -58,5 +58,12 @@ def test_cancel_and_bad_start() -> None:
                 _CountingEngine(), _Frames(), Box(0, 0, 1, 1), cancelled=lambda: next(calls)
             )
         )
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match="start frame 11 does not exist; the frames are 1 to 10"):
         list(track_frames(_CountingEngine(), _Frames(), Box(0, 0, 1, 1), start=10))
+    calls = iter([False, True])
+    with pytest.raises(Cancelled, match="stopped at frame 3$"):  # start 0 = frame 1; 2, 3
+        list(
+            track_frames(
+                _CountingEngine(), _Frames(), Box(0, 0, 1, 1), cancelled=lambda: next(calls)
+            )
+        )

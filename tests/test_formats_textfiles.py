@@ -157,3 +157,26 @@ def test_frames_errors(tmp_path):
 def test_natural_key_orders_numbers_as_numbers():
     names = ["img10.png", "img2.jpg", "IMG1.jpg", "a.jpg"]
     assert sorted(names, key=natural_key) == ["a.jpg", "IMG1.jpg", "img2.jpg", "img10.png"]
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"\xef\xbb\xbf\xef\xbb\xbfa red car\n", 1),  # saved twice by a BOM-adding editor
+        (b"a red car\n\n\xef\xbb\xbfsecond file pasted\n", 3),
+        (b"a red \xef\xbb\xbfcar\n", 1),
+    ],
+)
+def test_a_byte_order_mark_after_the_first_is_an_error_naming_the_line(tmp_path, data, line):
+    path = write_bytes(tmp_path / "language.txt", data)
+    with pytest.raises(FormatError, match="byte order mark") as info:
+        read_language(path)
+    assert (info.value.path, info.value.line) == (path, line)
+
+
+def test_control_characters_in_a_language_line_are_an_error(tmp_path):
+    path = write_text(tmp_path / "nlp.txt", "\n a red\x07 car\n")
+    with pytest.raises(FormatError, match="U\\+0007") as info:
+        read_language(path)
+    assert info.value.line == 2
+    assert read_language(write_text(tmp_path / "tab.txt", "a red\tcar\n")) == "a red\tcar"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import cv2
@@ -312,3 +314,58 @@ def test_frame_source_jpeg_paths_are_copied(tmp_path):
     folder = _export(tmp_path, 3, frames=ArraySource(arrays, paths))
     for index, path in enumerate(paths):
         assert (folder / "imgs" / f"{index + 1:06d}.jpg").read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_export_folder_gets_the_usual_mode_not_0700(tmp_path, umask):
+    """The built folder is renamed into place, so its creation mode is the export's mode."""
+    frames = _jpeg_frames(tmp_path / "src", 3)
+    old = os.umask(umask)
+    try:
+        first = _export(tmp_path, 3, frames=frames)
+        replaced = _export(tmp_path, 3, frames=frames, dest=first, overwrite=True)
+    finally:
+        os.umask(old)
+    for folder in (replaced, replaced / "imgs"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask, folder
+    assert stat.S_IMODE((replaced / "groundtruth_rect.txt").stat().st_mode) == 0o666 & ~umask
+
+
+def test_validate_texts_finds_what_the_validator_finds_on_disk(tmp_path):
+    """The in-memory check is the validator's: same issues as the folder written by hand."""
+    from costcore.formats.vlsot500_validator import validate_texts
+
+    folder = _export(tmp_path, 4)
+    texts = {
+        "groundtruth_rect.txt": "1,2,3,4\n1.5,2,3,4\n0,0,0,0\n5,6,7,8",
+        "absent.txt": "0\n0\n0\n1\n",
+        "attributes.txt": ",".join(["0"] * 16) + "\n",
+        "language.txt": "\ufeffa red car\n",
+        "language_attributes.txt": "car, vehicle,red\n",
+    }
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    on_disk = [i for i in validate_vlsot500(folder) if i.file.parent == folder]
+    in_memory = validate_texts(folder, texts, 4)
+    assert [str(i) for i in in_memory] == [str(i) for i in on_disk]
+    assert sum(i.severity == "error" for i in in_memory) >= 6
+
+
+def test_the_writer_refuses_text_the_validator_rejects(tmp_path, monkeypatch):
+    """Whatever a text builder lets through, the validator's checks stop it before writing."""
+    from costcore.formats import vlsot500_writer
+
+    monkeypatch.setattr(vlsot500_writer, "language_text", lambda language: f"\ufeff{language}\n")
+    with pytest.raises(ExportError, match=r"language\.txt:1: starts with a UTF-8 byte order"):
+        _export(tmp_path, 3)
+    assert not (tmp_path / "out").exists()  # not even the parent folder was made
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["car", "vehicle\ufeff", "red", "center"], ["car", "vehicle", "red\x00", "center"]],
+)
+def test_attribute_words_with_a_bom_or_control_character_are_refused(tmp_path, words):
+    with pytest.raises(ExportError, match="control characters or a byte order mark"):
+        _export(tmp_path, 3, language_attributes=words)
+    assert not (tmp_path / "out" / "Car").exists()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import stat
 
 import pytest
 import torch
@@ -136,3 +138,23 @@ def test_load_model_dispatches_on_folder_or_file(tmp_path) -> None:
     torch.save({"net": transt.state_dict(), "epoch": 1}, tmp_path / "transt.pth")
     loaded, summary = load_model(tmp_path / "transt.pth")
     assert loaded.visual_only and summary.startswith("TransT transt.pth: 430 tensors")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_checkpoint_folders_get_the_usual_mode_not_0700(tmp_path, umask) -> None:
+    """Model checkpoints and a training run's step checkpoints are readable like any folder."""
+    from costcore.training.checkpoints import save_training_checkpoint
+
+    model = tiny_model(tmp_path / "vocab")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    old = os.umask(umask)
+    try:
+        folder = save_checkpoint(model, tmp_path / "checkpoint")
+        step = save_training_checkpoint(
+            tmp_path / "run", model, optimizer, scheduler, step=3, epoch=0, reason="test"
+        )
+    finally:
+        os.umask(old)
+    for path in (folder, folder / "text_encoder", step, step / "text_encoder"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o777 & ~umask, path

@@ -67,6 +67,23 @@ def read_sequentially(path: Path) -> list[np.ndarray]:
     return frames
 
 
+def read_decodable(path: Path) -> list[np.ndarray]:
+    """Every frame that decodes, in order, stepping over failed reads as a player does (the
+    reference for damaged files: a failed read in the middle is not the end)."""
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    frames, failures = [], 0
+    while failures < 32:
+        if not capture.grab():
+            failures += 1
+            continue
+        failures = 0
+        ok, bgr = capture.retrieve()
+        assert ok
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    capture.release()
+    return frames
+
+
 @pytest.fixture(scope="module", params=CODECS, ids=[c[0] for c in CODECS])
 def pattern_video(request, tmp_path_factory) -> tuple[Path, list[np.ndarray]]:
     fourcc, extension = request.param
@@ -239,10 +256,13 @@ def test_damaged_video_only_raises_video_error(pattern_video, tmp_path, variant)
     except VideoError as error:
         assert damaged.name in str(error)
         return
-    reference = read_sequentially(damaged)
+    reference = read_decodable(damaged)
     with source:
         assert 1 <= source.frame_count <= FRAMES + 5
         assert source.frame_count == len(reference)  # the count is what really decodes
+        if source.frame_count < FRAMES - 2:  # frames were lost: the source says so
+            assert source.damage is not None and source.damage.decodable == source.frame_count
+            assert damaged.name in source.damage.describe()
         rng = random.Random(1)
         n = source.frame_count
         order = list(range(n)) + list(range(n - 1, -1, -1)) + rng.sample(range(n), n)
@@ -271,6 +291,60 @@ def test_truncated_avi_frames_match_sequential_read(tmp_path):
             image = source.frame(i)
             assert np.array_equal(image, reference[i])
             assert pattern_index(image) == i
+
+
+def _flip_bytes(data: bytes, at: float, count: int = 400) -> bytes:
+    middle = int(len(data) * at)
+    flipped = bytearray(data)
+    flipped[middle : middle + count] = bytes(b ^ 0xFF for b in flipped[middle : middle + count])
+    return bytes(flipped)
+
+
+def test_flipped_bytes_mid_file_lose_one_frame_not_half_the_video(tmp_path):
+    """400 bytes flipped in the middle of a 120-frame MP4 made the scan stop at 58 frames,
+    silently. The frames after the damage decode: they are kept, and the loss is reported."""
+    path = write_pattern_video(tmp_path / "full.mp4", "mp4v", frames=120)
+    damaged = tmp_path / "flipped.mp4"
+    damaged.write_bytes(_flip_bytes(path.read_bytes(), 0.5))
+    reference = read_decodable(damaged)
+    with VideoFileSource(damaged) as source:
+        assert len(reference) == source.frame_count >= 115
+        damage = source.damage
+        assert damage is not None
+        assert (damage.expected, damage.decodable) == (120, source.frame_count)
+        assert sum(last - first + 1 for first, last in damage.missing) == damage.missing_count
+        (first, _), *_ = damage.missing
+        assert 40 <= first <= 80  # where the bytes were flipped
+        assert f"frame {first + 1}" in damage.describe()  # 1-based, as in exports
+        assert "only" in damage.describe() and "of its 120 frames" in damage.describe()
+        assert pattern_index(source.frame(source.frame_count - 1)) == 119  # the real last one
+        rng = random.Random(2)
+        for i in rng.sample(range(source.frame_count), 25):
+            assert np.array_equal(source.frame(i), reference[i])
+
+
+@pytest.mark.parametrize(("fourcc", "suffix"), [("MJPG", ".mkv"), ("MJPG", ".avi")])
+def test_a_video_cut_in_half_reports_the_frames_it_lost(tmp_path, fourcc, suffix):
+    path = write_pattern_video(tmp_path / f"full{suffix}", fourcc)
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with VideoFileSource(cut) as source:
+        damage = source.damage
+        assert damage is not None
+        assert damage.expected == FRAMES and damage.decodable == source.frame_count < FRAMES - 30
+        text = damage.describe()
+        assert f"only {source.frame_count} of its {FRAMES} frames can be decoded" in text
+        if suffix == ".mkv":  # timestamps locate the loss: the whole tail
+            assert damage.missing == ((source.frame_count, FRAMES - 1),)
+            assert f"frames {source.frame_count + 1}-{FRAMES}" in text
+        else:  # AVI renumbers timestamps past damage: only the counts are trustworthy
+            assert damage.missing == ()
+
+
+def test_a_healthy_video_reports_no_damage(pattern_video):
+    path, _ = pattern_video
+    with VideoFileSource(path) as source:
+        assert source.damage is None
 
 
 # -- the safety nets behind seeking ------------------------------------------------------------

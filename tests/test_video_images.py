@@ -103,9 +103,9 @@ def test_corrupt_image_names_file_and_frame(tmp_path):
     assert source.frame(1)[0, 0, 0] == 1
     with pytest.raises(VideoError) as info:
         source.frame(2)
-    assert info.value.frame == 2
+    assert info.value.frame == 2  # the index frame sources use
     assert info.value.path == folder / "3.png"
-    assert "3.png" in str(info.value)
+    assert str(info.value).startswith(f"{folder / '3.png'}, frame 3:")  # counted from 1
 
 
 def test_truncated_jpeg_is_an_error(airplane_1, tmp_path):
@@ -124,7 +124,7 @@ def test_different_size_names_file(tmp_path):
     folder = numbered_folder(tmp_path / "seq", 3)
     write_image(folder / "2.png", np.zeros((50, 50, 3), np.uint8))
     source = ImageFolderSource(folder)
-    with pytest.raises(VideoError, match=r"2\.png.*50x50"):
+    with pytest.raises(VideoError, match=r"2\.png, frame 2: image is 50x50, but frame 1 is 32x24"):
         source.frame(1)
 
 
@@ -159,6 +159,8 @@ def test_fps_and_indices(tmp_path):
     assert source.fps == 25.0
     with pytest.raises(ValueError):
         source.fps = 0
+    with pytest.raises(IndexError, match="frame 5 does not exist .*the frames are 1 to 4"):
+        source.frame(4)
     for bad in (-1, 4):
         with pytest.raises(IndexError):
             source.frame(bad)
@@ -166,3 +168,36 @@ def test_fps_and_indices(tmp_path):
             source.frame_path(bad)
     with pytest.raises(TypeError):
         source.frame(1.5)
+
+
+def test_a_png_named_jpg_is_decoded_as_the_png_it_is(tmp_path):
+    """The name said JPEG, the bytes say PNG: it used to be "JPEG file is truncated" whenever
+    the PNG's bytes happened to hold a JPEG start-of-scan marker after the last end marker."""
+    for seed in range(50):  # a PNG whose bytes look like a cut JPEG to a by-name check
+        image = np.random.default_rng(seed).integers(0, 256, (64, 64, 3), np.uint8)
+        png = cv2.imencode(".png", image)[1].tobytes()
+        if png.rfind(b"\xff\xda") > png.rfind(b"\xff\xd9"):
+            break
+    assert png.rfind(b"\xff\xda") > png.rfind(b"\xff\xd9")
+    write_image(tmp_path / "1.jpg", np.zeros((64, 64, 3), np.uint8))
+    (tmp_path / "2.jpg").write_bytes(png)
+    source = ImageFolderSource(tmp_path)
+    np.testing.assert_array_equal(source.frame(1), cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+
+
+def test_a_damaged_image_says_what_it_really_is(tmp_path):
+    good = write_image(tmp_path / "1.jpg", np.zeros((24, 32, 3), np.uint8))
+    png = write_image(tmp_path / "x.png", np.zeros((24, 32, 3), np.uint8)).read_bytes()
+    (tmp_path / "2.jpg").write_bytes(png[:40])  # a PNG cut short, named .jpg
+    jpeg = good.read_bytes()
+    (tmp_path / "3.png").write_bytes(jpeg[: len(jpeg) // 2])  # a cut JPEG named .png
+    (tmp_path / "x.png").unlink()
+    source = ImageFolderSource(tmp_path)
+    with pytest.raises(VideoError) as info:
+        source.frame(1)
+    message = str(info.value)
+    assert "2.jpg, frame 2:" in message and "2.jpg is a PNG image, not a JPEG" in message
+    assert "truncated" not in message
+    misnamed = r"\(3\.png is a JPEG image, not a PNG\)"
+    with pytest.raises(VideoError, match=r"3\.png, frame 3: .*" + misnamed):
+        source.frame(2)

@@ -222,7 +222,7 @@ class VideoAnnotation:
                 )
             for i, item in enumerate(self._frames):
                 if not isinstance(item, FrameAnnotation):
-                    raise ValueError(f"frame {i}: expected FrameAnnotation, got {item!r}")
+                    raise ValueError(f"frame {i + 1}: expected FrameAnnotation, got {item!r}")
 
     @classmethod
     def from_sequence(
@@ -253,7 +253,9 @@ class VideoAnnotation:
                 try:
                     box = make_box(sequence.boxes[i])
                 except ValueError as error:
-                    raise ValueError(f"sequence {sequence.name!r}, frame {i}: {error}") from None
+                    raise ValueError(
+                        f"sequence {sequence.name!r}, frame {i + 1}: {error}"
+                    ) from None
                 frames.append(FrameAnnotation(box, provenance=Provenance.IMPORTED))
         return cls(
             sequence.name,
@@ -320,7 +322,10 @@ class VideoAnnotation:
         """``index`` as an int in ``0..frame_count-1``; IndexError otherwise (no negatives)."""
         index = operator.index(index)
         if not 0 <= index < len(self._frames):
-            raise IndexError(f"frame index {index} out of range 0..{len(self._frames) - 1}")
+            raise IndexError(
+                f"frame {index + 1} does not exist (index {index}); "
+                f"the frames are 1 to {len(self._frames)}"
+            )
         return index
 
     def frame(self, index: int) -> FrameAnnotation:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,12 @@ from typing import Any
 from costcore.annotation.model import VideoAnnotation
 from costcore.annotation.session_codec import decode_session, encode_session
 from costcore.errors import SessionError
-from costcore.fileio import atomic_write_bytes
+from costcore.fileio import (
+    atomic_write_bytes,
+    read_regular_file,
+    remove_stale_temporaries,
+    temporary_sibling,
+)
 
 BACKUP_SUFFIX = ".bak"
 
@@ -89,7 +93,7 @@ def _is_good_session(path: Path) -> bool:
     if _known_good.get(os.path.abspath(path)) == identity:
         return True
     try:
-        decode_session(path, path.read_bytes())
+        decode_session(path, read_regular_file(path))
     except (OSError, SessionError):
         return False
     return True
@@ -102,7 +106,8 @@ def _keep_backup(path: Path) -> None:
     backup is always whole; file systems without hard links get an atomic copy instead.
     """
     backup = backup_path(path)
-    link = path.with_name(f".{backup.name}.{uuid.uuid4().hex}.tmp")
+    remove_stale_temporaries(backup, once=True)  # links a killed save left
+    link = temporary_sibling(backup, "tmp")
     try:
         os.link(path, link)
     except OSError:
@@ -110,10 +115,12 @@ def _keep_backup(path: Path) -> None:
         return
     try:
         os.replace(link, backup)
-    except BaseException:
+    finally:
+        # Normally gone; but when the backup already is the main file (a save killed between
+        # making the backup and writing the new file leaves them hard-linked), rename() of a
+        # link onto the same file does nothing and leaves the link behind.
         with contextlib.suppress(OSError):
             os.unlink(link)
-        raise
 
 
 # ----------------------------------------------------------------------------- loading
@@ -122,7 +129,7 @@ def load_session(path: str | Path) -> LoadedSession:
     path = Path(path)
     identity = _identity(path)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except FileNotFoundError:
         raise SessionError(path, "session file not found") from None
     except OSError as error:

@@ -207,7 +207,7 @@ class _Decoder:
         return (value[0], value[1])
 
     def frame(self, index: int, row: object) -> FrameAnnotation:
-        where = f"frames[{index}]"
+        where = f"frames[{index}] (frame {index + 1})"
         if row is None:
             return UNANNOTATED
         if not isinstance(row, list) or len(row) != 5:

@@ -26,6 +26,7 @@ import numpy as np
 
 from costcore.boxes import Box
 from costcore.errors import CostcoreError, FormatError
+from costcore.fileio import read_regular_text
 from costcore.language import LanguageError, LanguageForm, LanguageInput
 
 TIMES_FOLDER = "times"
@@ -103,7 +104,7 @@ class BatchPlan:
 def _count_time_lines(path: Path) -> int | None:
     """Lines of a times file when every one is a finite number, else ``None``."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_text(path)
     except (OSError, UnicodeDecodeError):
         return None
     lines = text.splitlines()

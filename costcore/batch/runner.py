@@ -8,6 +8,7 @@ finishes first, so long and short sequences balance themselves. A worker process
 
 Ctrl+C: the first one stops handing out sequences and asks the running ones to stop between
 two frames (they write nothing); finished files stay. A second one kills the workers.
+When this process dies without either (``kill -9``), the workers end with it.
 """
 
 from __future__ import annotations
@@ -222,6 +223,7 @@ class _ProcessRun:
                 self.cancel_flag,
                 slot.events,
                 self.threads,
+                os.getpid(),
             ),
         )
         self.running[slot.executor.submit(start_engine)] = (slot, None)

@@ -3,7 +3,7 @@
 Each worker process builds its engine once, on its own device, and then tracks one sequence
 per task until the pool is shut down. It ignores Ctrl+C: the parent catches it and sets the
 shared cancel flag, which the running sequence polls before every frame, so a worker stops
-between two frames and never half-writes a file.
+between two frames and never half-writes a file. It ends on its own when the parent dies.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from costcore.batch.devices import isolate_cuda_device
 from costcore.batch.jobs import SequenceJob
+from costcore.batch.parent_watch import exit_with_parent
 from costcore.batch.tracking import SequenceOutcome, describe_error, run_job
 from costcore.engines.base import TrackerEngine
 from costcore.errors import CostcoreError
@@ -78,9 +79,15 @@ def initialize_worker(
     cancel_flag: Any,
     events: Any,
     threads: int | None,
+    parent_pid: int | None = None,
 ) -> None:
     """Process initializer: must not raise (a failing initializer breaks the pool without a
-    message), so a device error is kept and raised by :func:`start_engine` instead."""
+    message), so a device error is kept and raised by :func:`start_engine` instead.
+
+    ``parent_pid`` is the run's process: the worker ends when it dies (see parent_watch).
+    """
+    if parent_pid is not None:
+        exit_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     error: BaseException | None = None
     engine_device = device

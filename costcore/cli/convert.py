@@ -12,6 +12,7 @@ source's own ``language_attributes.txt`` when it has one; ``language.txt`` keeps
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -37,6 +38,19 @@ from costcore.video import open_frame_source
 
 #: the VL-SOT500 subsets; VL-SOT270 is the one that ships relative_speed.txt
 SUBSETS = ("230", "270")
+
+
+def frame_rate(value: str) -> float:
+    """A finite frame rate above 0 (argparse's float() lets nan, inf and -5 through)."""
+    try:
+        fps = float(value)
+    except ValueError:
+        fps = math.nan
+    if not (math.isfinite(fps) and 0.0 < fps <= 1000.0):
+        raise argparse.ArgumentTypeError(
+            f"expected a frame rate in frames per second (above 0, at most 1000), got {value!r}"
+        )
+    return fps
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,7 +80,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="frames",
         help="time base of relative_speed.txt (seconds use the frame rate)",
     )
-    parser.add_argument("--fps", type=float, help="frame rate of an image sequence (default 30)")
+    parser.add_argument(
+        "--fps", type=frame_rate, help="frame rate of an image sequence (default 30)"
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing DST")
     parser.set_defaults(handler=run)
 

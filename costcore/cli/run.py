@@ -28,6 +28,7 @@ from costcore.batch.runner import BatchListener, BatchResult
 from costcore.batch.tracking import CANCELLED, DONE, SequenceOutcome
 from costcore.cli.language_options import add_language_form
 from costcore.errors import CostcoreError
+from costcore.fileio import output_file_problem
 from costcore.language import LanguageForm
 
 if TYPE_CHECKING:
@@ -358,6 +359,10 @@ def run_dataset(args: argparse.Namespace) -> int:
     )
     if not plan.jobs:
         return _summary(plan, None, out)
+    for path in (plan.jobs[0].result_file, plan.jobs[0].times_file):
+        problem = output_file_problem(path)  # every sequence would be tracked for nothing
+        if problem is not None:
+            raise CostcoreError(f"{path}: {problem}; nothing was tracked")
     if len(devices) > len(plan.jobs):
         devices = devices[: len(plan.jobs)]  # no idle worker loads an engine for nothing
     workers = f"{len(devices)} workers on {', '.join(devices)}" if len(devices) > 1 else devices[0]

@@ -4,6 +4,10 @@ Writes the toolkit's result format (``x,y,w,h`` with ``%.3f``, one line per fram
 initial box), optionally the per-frame times (``%.8f`` seconds) and a video with the boxes drawn,
 so an engine can be benchmarked and eyeballed without the app.
 
+A damaged video (frames its container declares that do not decode) is tracked over the frames
+that do, with a warning naming the missing ones, and the exit code is 1: the results are
+written but shorter than the video, which a script must not take for a complete run.
+
 The engine reads the sentence (``--text``, default the sequence's) or, with ``--language-form
 attributes``, VLT's four attribute words (``--language-attributes``, default the sequence's
 ``language_attributes.txt``), given to it as one phrase.
@@ -12,6 +16,7 @@ attributes``, VLT's four attribute words (``--language-attributes``, default the
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -29,6 +34,7 @@ from costcore.engines.result_files import (  # noqa: F401  (format_* re-exported
     write_times,
 )
 from costcore.errors import CostcoreError
+from costcore.fileio import output_file_problem
 from costcore.language import LanguageForm, LanguageInput
 
 #: colour of the drawn box, RGB; deliberately not symmetric under an RGB/BGR swap
@@ -156,6 +162,25 @@ class BoxVideoWriter:
         self._writer.release()
 
 
+def check_outputs(out: Path, times: Path | None, video: Path | None) -> None:
+    """Refuse output paths that could not be written, before any frame is tracked.
+
+    The results are written after the last frame; a read-only folder or a folder given as
+    ``--out`` found only then would throw the whole run away.
+    """
+    named = [("--out", out), ("--times", times), ("--save-video", video)]
+    given = [(option, path) for option, path in named if path is not None]
+    seen: dict[str, str] = {}
+    for option, path in given:
+        problem = output_file_problem(path)
+        if problem is not None:
+            raise CostcoreError(f"{option} {path}: {problem}; nothing was tracked")
+        key = os.path.normcase(os.path.abspath(path))
+        if key in seen:
+            raise CostcoreError(f"{option} and {seen[key]} name the same file {path}")
+        seen[key] = option
+
+
 def _language_form(args: argparse.Namespace) -> LanguageForm:
     if args.language_form is not None:
         return LanguageForm.parse(args.language_form)
@@ -171,6 +196,11 @@ def run_track(args: argparse.Namespace) -> int:
 
     source, name, sequence_box, sequence_language = _open_input(args)
     try:
+        out = args.out if args.out is not None else Path(f"{name}.txt")
+        check_outputs(out, args.times, args.save_video)
+        damage = source.damage  # a damaged video: said before tracking, and the exit code is 1
+        if damage is not None:
+            print(f"warning: {damage.describe()}", file=sys.stderr)
         box = Box(*args.bbox) if args.bbox is not None else sequence_box
         if box is None:
             raise CostcoreError(
@@ -201,7 +231,6 @@ def run_track(args: argparse.Namespace) -> int:
         count = source.frame_count
         if args.max_frames is not None:
             count = min(count, args.max_frames)
-        out = args.out if args.out is not None else Path(f"{name}.txt")
         writer = (
             BoxVideoWriter(args.save_video, source.fps, source.frame_size)
             if args.save_video is not None
@@ -232,9 +261,12 @@ def run_track(args: argparse.Namespace) -> int:
     finally:
         source.close()
 
-    write_results(out, boxes)
-    if args.times is not None:
-        write_times(args.times, seconds)
+    try:
+        write_results(out, boxes)
+        if args.times is not None:
+            write_times(args.times, seconds)
+    except OSError as error:  # checked before tracking; the disk can still fill up
+        raise CostcoreError(f"cannot write the results: {error}") from None
 
     tracked = max(len(seconds) - 1, 0)
     engine_fps = tracked / max(sum(seconds[1:]), 1e-9)
@@ -250,4 +282,11 @@ def run_track(args: argparse.Namespace) -> int:
         print(f"times: {args.times}")
     if args.save_video is not None:
         print(f"video: {args.save_video}")
+    if damage is not None:
+        print(
+            f"warning: the results cover the {source.frame_count} decodable frames of a "
+            f"damaged video ({damage.missing_count} missing); exit code 1",
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from costcore.engines.errors import CheckpointError
 from costcore.errors import FormatError
+from costcore.fileio import check_regular_file, read_regular_text
 
 if TYPE_CHECKING:
     import torch
@@ -46,13 +47,17 @@ def locate_checkpoint(weights: str | PathLike[str], engine: str) -> CheckpointLo
     path = Path(weights)
     if not path.exists():
         raise CheckpointError(path, f"{engine} weights not found (a checkpoint file or folder)")
-    if path.is_file():
+    if not path.is_dir():
+        try:
+            check_regular_file(path)
+        except OSError as error:
+            raise CheckpointError(path, f"cannot read the weights ({error.strerror})") from None
         return CheckpointLocation(path, None, {}, None)
     config_path = path / CONFIG_NAME
     config: dict[str, Any] = {}
-    if config_path.is_file():
+    if config_path.exists():
         try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
+            config = json.loads(read_regular_text(config_path))
         except (OSError, ValueError) as error:
             raise CheckpointError(config_path, f"cannot read the config ({error})") from error
         if not isinstance(config, dict):
@@ -88,7 +93,7 @@ def config_values(
         if isinstance(override, (str, PathLike)):
             where = Path(override)
             try:
-                extra = json.loads(where.read_text(encoding="utf-8"))
+                extra = json.loads(read_regular_text(where))
             except (OSError, ValueError) as error:
                 raise CheckpointError(where, f"cannot read the config ({error})") from error
         elif isinstance(override, dict):

@@ -22,7 +22,9 @@ Keyframes = Mapping[int, BoxLike | None] | Iterable[tuple[int, BoxLike | None]]
 def _as_box(value: BoxLike, index: int) -> Box:
     values = [float(v) for v in np.asarray(value, dtype=np.float64).reshape(-1)]
     if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise ValueError(f"keyframe {index}: expected 4 finite numbers x, y, w, h, got {value!r}")
+        raise ValueError(
+            f"keyframe at frame {index + 1}: expected 4 finite numbers x, y, w, h, got {value!r}"
+        )
     return Box(*values)
 
 
@@ -38,7 +40,10 @@ def interpolate_segment(
 ) -> dict[int, Box]:
     """Boxes for the frames strictly between two keyframes (empty when they are adjacent)."""
     if end_index <= start_index:
-        raise ValueError(f"keyframe {end_index} does not come after keyframe {start_index}")
+        raise ValueError(
+            f"the keyframe at frame {end_index + 1} does not come after the keyframe at "
+            f"frame {start_index + 1}"
+        )
     a, b = _as_box(start_box, start_index), _as_box(end_box, end_index)
     span = end_index - start_index
     return {i: lerp_box(a, b, (i - start_index) / span) for i in range(start_index + 1, end_index)}
@@ -58,7 +63,7 @@ def interpolate_keyframes(keyframes: Keyframes) -> dict[int, Box]:
         if index < 0:
             raise ValueError(f"keyframe indices are 0-based frame numbers, got {index}")
         if index in boxes:
-            raise ValueError(f"keyframe {index} is given twice")
+            raise ValueError(f"the keyframe at frame {index + 1} is given twice")
         boxes[index] = None if value is None else _as_box(value, index)
     ordered = sorted(boxes)
     result: dict[int, Box] = {i: b for i, b in boxes.items() if b is not None}

@@ -66,7 +66,7 @@ def track_frames(
     """
     count = frames.frame_count
     if not 0 <= start < count:
-        raise IndexError(f"start frame {start} is outside 0..{count - 1}")
+        raise IndexError(f"start frame {start + 1} does not exist; the frames are 1 to {count}")
     direction = -1 if backwards else 1
     if stop is None:
         stop = -1 if backwards else count
@@ -82,7 +82,7 @@ def track_frames(
 
     for index in range(start + direction, stop, direction):
         if cancelled is not None and cancelled():
-            raise Cancelled(f"tracking stopped at frame {index}")
+            raise Cancelled(f"tracking stopped at frame {index + 1}")
         frame = frames.frame(index)
         began = time.perf_counter()
         result = engine.step(frame)

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from costcore.errors import FormatError
+from costcore.errors import FormatError, NotRegularFileError
 from costcore.evaluation.groundtruth import GroundTruth
+from costcore.fileio import read_regular_file
 
 _BOM = "\ufeff"
 # a comma (spaces around it allowed) or a run of whitespace; tabs and commas may mix
@@ -77,11 +78,12 @@ class ResultProblem:
 
 def _read_text(path: Path) -> str:
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except FileNotFoundError:
         raise FormatError(path, "file not found") from None
-    except IsADirectoryError:
-        raise FormatError(path, "expected a file, found a folder") from None
+    except NotRegularFileError as error:
+        expected = "expected a file, found a folder" if error.kind == "a folder" else error.strerror
+        raise FormatError(path, expected) from None
     except OSError as error:
         raise FormatError(path, f"cannot read file: {error.strerror or error}") from None
     try:

@@ -15,8 +15,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from costcore.errors import FormatError
-from costcore.language import LanguageAttributes
+from costcore.errors import FormatError, NotRegularFileError
+from costcore.fileio import read_regular_file
+from costcore.language import BOM_CHARACTER, LanguageAttributes, first_control_character
 
 _BOM = b"\xef\xbb\xbf"
 # ASCII digits only: Python's float() would also take "1_000" or full-width digits.
@@ -42,28 +43,41 @@ def read_bytes(path: str | Path) -> bytes:
     """The file's bytes; any OS-level failure becomes a FormatError naming the file."""
     path = Path(path)
     try:
-        return path.read_bytes()
+        return read_regular_file(path)
     except FileNotFoundError:
         raise FormatError(path, "file not found") from None
-    except IsADirectoryError:
-        raise FormatError(path, "expected a file, found a folder") from None
+    except NotRegularFileError as error:
+        expected = "expected a file, found a folder" if error.kind == "a folder" else error.strerror
+        raise FormatError(path, expected) from None
     except OSError as error:
         raise FormatError(path, f"cannot read file: {error.strerror or error}") from None
 
 
 def read_text(path: str | Path) -> str:
-    """The file decoded as UTF-8 (a leading BOM is dropped), with the line of a bad byte."""
+    """The file decoded as UTF-8, with the line of a bad byte.
+
+    One leading BOM is dropped (as ``utf-8-sig`` does); another one anywhere (a file saved
+    twice by a BOM-adding editor, or two files pasted together) is an error: it would be
+    invisible in the text and end up in an export, which the toolkit then misreads.
+    """
     path = Path(path)
     data = read_bytes(path)
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise FormatError(
             path, f"not UTF-8 text (undecodable byte 0x{data[error.start]:02x})", line
         ) from None
+    stray = text.find(BOM_CHARACTER)
+    if stray >= 0:
+        line = text.count("\n", 0, stray) + 1
+        raise FormatError(
+            path, "a byte order mark (U+FEFF) that is not the first character of the file", line
+        )
+    return text
 
 
 def split_lines(text: str) -> list[str]:
@@ -153,10 +167,17 @@ def read_flag_file(path: str | Path) -> np.ndarray:
 
 
 def read_language(path: str | Path) -> str:
-    """The first non-empty line, stripped ("" when the file holds only whitespace)."""
+    """The first non-empty line, stripped ("" when the file holds only whitespace).
+
+    A control character in it (other than a tab) is an error naming the line: it would be
+    copied into the export's ``language.txt`` unseen.
+    """
     path = Path(path)
-    for line in split_lines(read_text(path)):
+    for number, line in enumerate(split_lines(read_text(path)), start=1):
         if line.strip():
+            bad = first_control_character(line.replace("\t", " "))
+            if bad is not None:
+                raise FormatError(path, f"control character U+{ord(bad):04X} in the text", number)
             return line.strip()
     return ""
 

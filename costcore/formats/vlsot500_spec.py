@@ -11,6 +11,7 @@ from pathlib import Path
 
 from costcore.attributes.definitions import ATTRIBUTE_COUNT
 from costcore.attributes.definitions import ATTRIBUTES as ATTRIBUTES_BY_INDEX
+from costcore.fileio import open_regular_file
 
 IMAGES_DIR = "imgs"
 FIRST_FRAME = "000001.jpg"
@@ -55,7 +56,7 @@ def attribute_problems(values: SequenceOf[object]) -> list[str]:
 def is_jpeg_file(path: Path) -> bool:
     """True when the file starts with the JPEG magic bytes (the extension alone proves nothing)."""
     try:
-        with open(path, "rb") as handle:
+        with open_regular_file(path) as handle:
             return handle.read(3) == JPEG_MAGIC
     except OSError:
         return False

@@ -12,12 +12,14 @@ import contextlib
 import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from costcore.fileio import read_regular_file
 from costcore.formats import vlsot500_spec as spec
 from costcore.language import (
     POSITION_SUGGESTIONS,
@@ -25,6 +27,7 @@ from costcore.language import (
     WORD_COUNT,
     WORD_FIELDS,
     WORD_LABELS,
+    first_control_character,
     is_known_position,
     normalize_word,
 )
@@ -94,15 +97,20 @@ def _read_lines(path: Path, report: _Report, required: bool = True) -> list[str]
     Returns the lines with any ``\\r`` removed (after reporting it) so later checks still run;
     None when the file is missing or unreadable.
     """
-    if not path.is_file():
+    if not os.path.lexists(path):
         if required:
             report.error(path, None, "required file is missing")
         return None
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except OSError as error:
         report.error(path, None, f"cannot read file: {error.strerror or error}")
         return None
+    return _lines_of(path, data, report)
+
+
+def _lines_of(path: Path, data: bytes, report: _Report) -> list[str]:
+    """The checks of :func:`_read_lines` on a file's bytes (on disk or about to be written)."""
     if not data:
         report.error(path, None, "file is empty")
         return []
@@ -251,6 +259,10 @@ def _check_language(path: Path, lines: list[str], report: _Report) -> None:
         return  # an empty file is already reported
     if not lines[0].strip():
         report.error(path, 1, "the language description is empty")
+    bad = first_control_character(lines[0])
+    if bad is not None:
+        message = f"control character or byte order mark U+{ord(bad):04X} in the description"
+        report.error(path, 1, message)
     for number in range(2, len(lines) + 1):
         report.error(path, number, "language must be one sentence on one line", "extra line")
 
@@ -370,7 +382,7 @@ def _check_first_frame(folder: Path, report: _Report) -> None:
 def _image_size(folder: Path) -> tuple[int, int] | None:
     path = folder / spec.IMAGES_DIR / spec.FIRST_FRAME
     try:
-        data = np.fromfile(path, dtype=np.uint8)
+        data = np.frombuffer(read_regular_file(path), dtype=np.uint8)
     except OSError:
         return None
     try:
@@ -402,41 +414,82 @@ def _validate(folder: Path, report: _Report) -> None:
     count = _check_images(folder, report)
     _check_first_frame(folder, report)
 
+    def lines_of(path: Path, required: bool) -> list[str] | None:
+        return _read_lines(path, report, required)
+
+    _check_text_files(folder, lines_of, count, lambda: _image_size(folder), report)
+
+
+def validate_texts(
+    folder: str | Path,
+    texts: dict[str, str],
+    frame_count: int,
+    frame_size: tuple[int, int] | None = None,
+) -> list[Issue]:
+    """The checks of :func:`validate_vlsot500` on the text files of an export not yet written.
+
+    ``texts`` maps file names (``groundtruth_rect.txt``, ...) to their exact content; issues
+    name the files as they would be in ``folder``. The writer runs this before it touches
+    the disk, so an export that the validator would reject is never produced.
+    """
+    folder = Path(folder)
+    report = _Report()
+
+    def lines_of(path: Path, required: bool) -> list[str] | None:
+        text = texts.get(path.name)
+        if text is None:
+            if required:
+                report.error(path, None, "required file is missing")
+            return None
+        return _lines_of(path, text.encode("utf-8", errors="surrogatepass"), report)
+
+    _check_text_files(folder, lines_of, frame_count, lambda: frame_size, report)
+    return report.finish()
+
+
+def _check_text_files(
+    folder: Path,
+    lines_of: Callable[[Path, bool], list[str] | None],
+    count: int | None,
+    image_size: Callable[[], tuple[int, int] | None],
+    report: _Report,
+) -> None:
+    """Every check of the text files; ``lines_of(path, required)`` supplies their lines."""
     gt_path = folder / spec.GROUNDTRUTH
-    gt_lines = _read_lines(gt_path, report)
+    gt_lines = lines_of(gt_path, True)
     ground_truth = None
     if gt_lines is not None:
         ground_truth = _check_groundtruth(gt_path, gt_lines, report)
         _check_count(gt_path, gt_lines, count, report)
         if len(gt_lines) < 2:
             report.error(gt_path, None, "at least 2 lines are needed (the toolkit fails on one)")
-        size = _image_size(folder)
+        size = image_size()
         if size is not None:
             _check_outside(gt_path, ground_truth, size, report)
 
     absent_path = folder / spec.ABSENT
-    absent_lines = _read_lines(absent_path, report)
+    absent_lines = lines_of(absent_path, True)
     if absent_lines is not None:
         _check_absent(absent_path, absent_lines, ground_truth, report)
         _check_count(absent_path, absent_lines, count, report)
 
     attributes_path = folder / spec.ATTRIBUTES
-    attribute_lines = _read_lines(attributes_path, report)
+    attribute_lines = lines_of(attributes_path, True)
     if attribute_lines is not None:
         _check_attributes(attributes_path, attribute_lines, report)
 
     language_path = folder / spec.LANGUAGE
-    language_lines = _read_lines(language_path, report)
+    language_lines = lines_of(language_path, True)
     if language_lines is not None:
         _check_language(language_path, language_lines, report)
 
     words_path = folder / spec.LANGUAGE_ATTRIBUTES
-    words_lines = _read_lines(words_path, report, required=False)
+    words_lines = lines_of(words_path, False)
     if words_lines is not None:
         _check_language_attributes(words_path, words_lines, report)
 
     speed_path = folder / spec.RELATIVE_SPEED
-    speed_lines = _read_lines(speed_path, report, required=False)
+    speed_lines = lines_of(speed_path, False)
     if speed_lines is not None:
         _check_relative_speed(speed_path, speed_lines, report)
         _check_count(speed_path, speed_lines, count, report)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from collections.abc import Sequence as SequenceOf
 from pathlib import Path
@@ -18,9 +17,15 @@ import cv2
 import numpy as np
 
 from costcore.errors import Cancelled, ExportError
-from costcore.fileio import atomic_write_text, fsync_directory, move_folder_into_place
+from costcore.fileio import (
+    atomic_write_text,
+    fsync_directory,
+    make_temporary_folder,
+    move_folder_into_place,
+)
 from costcore.formats import vlsot500_spec as spec
-from costcore.language import LanguageAttributes
+from costcore.formats.vlsot500_validator import ERROR, validate_texts
+from costcore.language import LanguageAttributes, first_control_character
 from costcore.video.base import FrameSource
 
 FrameInput = SequenceOf[Path | str] | FrameSource
@@ -113,6 +118,12 @@ def language_text(language: str) -> str:
     sentence = " ".join(language.split())
     if not sentence:
         raise ExportError("the language description is empty; VL-SOT500 needs one sentence")
+    bad = first_control_character(sentence)
+    if bad is not None:
+        raise ExportError(
+            f"the language description holds a control character or byte order mark "
+            f"(U+{ord(bad):04X}): {sentence[:60]!r}"
+        )
     return sentence + "\n"
 
 
@@ -207,6 +218,24 @@ def _write_frame(frames: FrameInput, index: int, target: Path) -> None:
     target.write_bytes(_encode_jpeg(bgr, number))
 
 
+def _check_texts(dest: Path, texts: dict[str, str], count: int, frames: FrameInput) -> None:
+    """Run the validator's checks on the files about to be written; refuse on any error.
+
+    The text builders above already refuse what they know to be wrong; this is the
+    validator's word on the exact bytes, so no export the validator would reject is written.
+    """
+    size = frames.frame_size if isinstance(frames, FrameSource) else None
+    errors = [
+        issue for issue in validate_texts(dest, texts, count, size) if issue.severity == ERROR
+    ]
+    if errors:
+        shown = "; ".join(str(issue) for issue in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise ExportError(
+            f"the export would not be valid VL-SOT500, nothing written: {shown}{more}"
+        )
+
+
 def _move_into_place(built: Path, dest: Path, overwrite: bool) -> None:
     """Rename the finished folder to ``dest``; an old export is replaced only when asked."""
     if os.path.lexists(dest) and not overwrite:
@@ -262,6 +291,7 @@ def write_vlsot500(
     words_text = language_attributes_text(language_attributes)
     if words_text is not None:
         texts[spec.LANGUAGE_ATTRIBUTES] = words_text
+    _check_texts(dest, texts, count, frames)
 
     if os.path.lexists(dest):
         if not overwrite:
@@ -270,7 +300,7 @@ def write_vlsot500(
             raise ExportError(f"{dest} exists and is not a folder; it will not be replaced")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        built = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+        built = make_temporary_folder(dest)
     except OSError as error:
         raise ExportError(f"cannot create the export next to {dest}: {error}") from error
 

@@ -17,13 +17,12 @@ written beside the destination under a temporary name and renamed into place.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 
 from costcore.errors import FormatError
-from costcore.fileio import move_folder_into_place
+from costcore.fileio import check_regular_file, make_temporary_folder, move_folder_into_place
 from costcore.model.config import COSTConfig
 from costcore.model.cost import TEXT_ENCODER_PREFIX, COSTModel
 from costcore.model.weights import check_state_dict, copy_into
@@ -50,7 +49,7 @@ def save_checkpoint(model: COSTModel, folder: str | Path, overwrite: bool = Fals
     if folder.exists() and not overwrite:
         raise FileExistsError(f"{folder} exists; pass overwrite=True to replace it")
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    staging = make_temporary_folder(folder)
     try:
         config = COSTConfig.from_dict(model.config.to_dict())
         config.text_encoder_config = None
@@ -97,6 +96,7 @@ def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> C
         raise FormatError(folder, f"cannot build the model: {error}") from error
     weights_path = folder / WEIGHTS_FILE
     try:
+        check_regular_file(weights_path)
         weights = load_file(str(weights_path))
     except (OSError, SafetensorError) as error:
         raise FormatError(weights_path, f"cannot read weights ({error})") from error

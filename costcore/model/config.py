@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from costcore.errors import FormatError
+from costcore.fileio import read_regular_text
 
 #: what a fresh full model loads as its text encoder (from the hub or a local copy)
 DEFAULT_TEXT_ENCODER = "bert-base-uncased"
@@ -125,9 +126,10 @@ class COSTConfig:
         """Read a config.json; any problem is a FormatError naming the file."""
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_regular_text(path))
         except OSError as error:
-            raise FormatError(path, f"cannot read model config ({error.strerror})") from error
+            reason = error.strerror or error
+            raise FormatError(path, f"cannot read model config ({reason})") from error
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise FormatError(path, f"model config is not valid JSON ({error})") from error
         if not isinstance(data, dict):

@@ -33,6 +33,7 @@ from typing import Any
 import torch
 
 from costcore.errors import FormatError
+from costcore.fileio import read_regular_file
 from costcore.model.config import COSTConfig
 from costcore.model.cost import COSTModel
 from costcore.model.weights import check_state_dict, copy_into
@@ -169,7 +170,7 @@ def safe_torch_load(path: str | Path) -> tuple[Any, str, tuple[str, ...]]:
     """Unpickle a torch file safely: ``(object, loader used, placeholder names)``."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except OSError as error:
         raise FormatError(path, f"cannot read checkpoint ({error.strerror or error})") from error
     try:

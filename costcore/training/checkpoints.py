@@ -21,7 +21,6 @@ renamed into place, so an interrupted save never leaves a half checkpoint that r
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -31,7 +30,14 @@ from typing import Any
 import torch
 
 from costcore.errors import FormatError
-from costcore.fileio import atomic_write_text, move_folder_into_place
+from costcore.fileio import (
+    atomic_write_text,
+    check_regular_file,
+    move_folder_into_place,
+    read_regular_text,
+    remove_stale_temporaries,
+    temporary_sibling,
+)
 from costcore.model.checkpoint import save_checkpoint
 from costcore.model.cost import COSTModel
 
@@ -62,9 +68,8 @@ def save_training_checkpoint(
 ) -> Path:
     """Write ``RUN_DIR/checkpoints/step-<step>`` (replacing one of the same step)."""
     folder = Path(run_dir) / CHECKPOINTS_DIR / checkpoint_name(step)
-    staging = folder.with_name(f".{folder.name}.saving-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
+    remove_stale_temporaries(folder)  # what a killed save of this step left
+    staging = temporary_sibling(folder, "partial")
     try:
         save_checkpoint(model, staging)
         state = {
@@ -120,6 +125,7 @@ def load_training_state(folder: str | Path) -> dict[str, Any]:
     """The optimizer/scheduler state of a step checkpoint (``weights_only``: no code runs)."""
     path = Path(folder) / STATE_FILE
     try:
+        check_regular_file(path)
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # OSError, EOFError, and weights_only's UnpicklingError
         raise FormatError(path, f"cannot read the training state ({error})") from error
@@ -135,7 +141,7 @@ def write_run_file(run_dir: str | Path, data: dict[str, Any]) -> None:
 def read_run_file(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / RUN_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular_text(path))
     except FileNotFoundError:
         raise FormatError(path, "no run here to resume (run.json is missing)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from costcore.errors import FormatError
+from costcore.fileio import read_regular_text
 from costcore.model.config import COSTConfig
 
 #: what to do with a sequence that has no description (COST only; TransT ignores language)
@@ -113,7 +114,7 @@ def read_config_file(path: str | Path) -> tuple[dict[str, Any], TrainingConfig]:
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular_text(path))
     except OSError as error:
         raise FormatError(path, f"cannot read the config ({error.strerror or error})") from error
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

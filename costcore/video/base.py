@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from costcore.video.damage import VideoDamage
 
 
 class FrameSource(ABC):
@@ -45,6 +49,15 @@ class FrameSource(ABC):
         """The image file holding frame ``index`` when frames are files, else ``None``.
 
         Exporters use it to byte-copy JPEG frames instead of re-encoding them.
+        """
+        return None
+
+    @property
+    def damage(self) -> VideoDamage | None:
+        """Frames of a damaged video file that cannot be decoded; None when all decode.
+
+        A damaged file still opens with the frames that decode (``frame_count`` counts only
+        those); callers report this so nobody takes a short result for the whole video.
         """
         return None
 

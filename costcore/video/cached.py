@@ -18,6 +18,7 @@ import numpy as np
 
 from costcore.video.base import FrameSource
 from costcore.video.cache import FrameCache
+from costcore.video.damage import VideoDamage
 from costcore.video.indexing import check_index
 from costcore.video.prefetch import Prefetcher
 
@@ -86,6 +87,10 @@ class CachedFrameSource(FrameSource):
     def frame_path(self, index: int) -> Path | None:
         return self.source.frame_path(index)
 
+    @property
+    def damage(self) -> VideoDamage | None:
+        return self.source.damage
+
     def frame(self, index: int) -> np.ndarray:
         i = check_index(index, self.source.frame_count)
         image = self.cache.get(i)
@@ -151,7 +156,7 @@ class CachedFrameSource(FrameSource):
                         self._decode(j, reserved.pop(j))
                         decoded += 1
                 except Exception as error:  # the caller meets it when it asks for frame j
-                    log.debug("prefetching frame %d failed: %s", j, error)
+                    log.debug("prefetching frame %d failed: %s", j + 1, error)
         finally:
             for j, pending in (reserved or {}).items():  # abandoned: waiters decode themselves
                 with self._pending_lock:

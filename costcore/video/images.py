@@ -16,11 +16,29 @@ import cv2
 import numpy as np
 
 from costcore.errors import VideoError
+from costcore.fileio import read_regular_file
 from costcore.video.base import FrameSource
 from costcore.video.indexing import check_index
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
-_JPEG_EXTENSIONS = frozenset({".jpg", ".jpeg"})
+#: the format each image extension promises
+_EXTENSION_FORMATS = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".png": "PNG",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+#: magic bytes at the start of each format (what the file really is, whatever its name)
+_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"GIF8", "GIF"),
+)
 _CHUNKS = re.compile(r"([0-9]+)")
 
 
@@ -56,6 +74,24 @@ def list_image_files(folder: str | Path) -> list[Path]:
     return [folder / name for name in names]
 
 
+def image_format(data: bytes) -> str | None:
+    """The image format ``data`` really is, from its magic bytes (None when unknown)."""
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return None
+
+
+def _misnamed(path: Path, actual: str | None) -> str:
+    """``" (file.jpg is a PNG image, not a JPEG)"`` when the name lies about the format."""
+    named = _EXTENSION_FORMATS.get(path.suffix.lower())
+    if named is None or actual is None or actual == named:
+        return ""
+    return f" ({path.name} is a {actual} image, not a {named})"
+
+
 def _jpeg_is_truncated(data: bytes) -> bool:
     """True when the last scan of a JPEG has no end marker after it.
 
@@ -70,21 +106,27 @@ def read_image_rgb(path: Path, frame: int | None = None) -> np.ndarray:
     """Decode one image file to ``(H, W, 3)`` uint8 RGB (grey and alpha images converted).
 
     Like ``cv2.imread``: 16-bit images are scaled to 8 bit and EXIF orientation is applied.
+    The format comes from the file's magic bytes, not its name: a PNG named ``.jpg`` is
+    decoded as the PNG it is, and if it cannot be, the error says what it really is.
+    ``frame`` (0-based) goes into errors, shown 1-based.
     """
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except OSError as error:
         raise VideoError(path, f"cannot read image: {error.strerror or error}", frame) from None
     if not data:
         raise VideoError(path, "image file is empty", frame)
-    if path.suffix.lower() in _JPEG_EXTENSIONS and _jpeg_is_truncated(data):
-        raise VideoError(path, "JPEG file is truncated", frame)
+    actual = image_format(data)
+    if actual == "JPEG" and _jpeg_is_truncated(data):
+        raise VideoError(path, "JPEG file is truncated" + _misnamed(path, actual), frame)
     try:
         bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     except cv2.error as error:
-        raise VideoError(path, f"cannot decode image: {error.err}", frame) from None
+        message = f"cannot decode image: {error.err}{_misnamed(path, actual)}"
+        raise VideoError(path, message, frame) from None
     if bgr is None or bgr.ndim != 3 or bgr.shape[2] != 3:
-        raise VideoError(path, "cannot decode image (corrupt or unsupported format)", frame)
+        what = "corrupt or unsupported format" if actual is None else f"a damaged {actual} file"
+        raise VideoError(path, f"cannot decode image: {what}{_misnamed(path, actual)}", frame)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
@@ -145,7 +187,7 @@ class ImageFolderSource(FrameSource):
             height, width = rgb.shape[:2]
             expected = f"{self._shape[1]}x{self._shape[0]}"
             raise VideoError(
-                path, f"image is {width}x{height}, but frame 0 is {expected}; sizes must match", i
+                path, f"image is {width}x{height}, but frame 1 is {expected}; sizes must match", i
             )
         return rgb
 

@@ -17,5 +17,7 @@ def check_index(index: int, frame_count: int) -> int:
     """
     i = operator.index(index)
     if not 0 <= i < frame_count:
-        raise IndexError(f"frame {i} out of range (0..{frame_count - 1})")
+        raise IndexError(
+            f"frame {i + 1} does not exist (index {i}); the frames are 1 to {frame_count}"
+        )
     return i

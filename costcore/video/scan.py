@@ -5,6 +5,11 @@ truncated ones), and seeking by frame number lands on the wrong frame for variab
 or badly indexed files. So a video is decoded once with ``grab()`` (no colour conversion) to
 count the frames that really decode and to record each one's timestamp; later seeks are
 verified against those timestamps.
+
+A damaged stretch of a file makes ``grab()`` fail and then go on with the next frames, so a
+failure does not end the scan: :func:`grab_next` steps over up to
+:data:`MAX_CONSECUTIVE_FAILURES` of them (reading does the same), the frames after the damage
+stay reachable, and :mod:`costcore.video.damage` reports what was lost.
 """
 
 from __future__ import annotations
@@ -33,6 +38,25 @@ _PROGRESS_INTERVAL_S = 0.1
 #: at most this many frames are fingerprinted during the scan (see ``VideoIndex.samples``)
 MAX_SAMPLES = 4
 _MIN_SAMPLE_STRIDE = 32
+#: failed grabs in a row after which the stream is taken to have ended (at the true end every
+#: grab fails at once, so this costs nothing there)
+MAX_CONSECUTIVE_FAILURES = 32
+
+
+def grab_next(capture: cv2.VideoCapture) -> tuple[bool, int]:
+    """Grab the next frame that decodes: ``(grabbed, failed grabs stepped over)``.
+
+    ``(False, n)`` means the end of the stream (or of everything readable in it).
+    """
+    failures = 0
+    while failures < MAX_CONSECUTIVE_FAILURES:
+        try:
+            if capture.grab():
+                return True, failures
+        except cv2.error:
+            pass
+        failures += 1
+    return False, failures
 
 
 def open_capture(path: Path) -> cv2.VideoCapture:
@@ -61,7 +85,8 @@ class VideoIndex:
     reading forward is cheaper than seeking (empty when the decoder does not say).
     ``samples`` pairs a few frame indices with a digest of the frame as read in order, so a
     frame reached by seeking can be compared with the same frame reached by reading.
-    ``container_frame_count`` is what the container claims (0 when it does not say).
+    ``container_frame_count`` is what the container claims (0 when it does not say);
+    ``decode_errors`` counts the failed grabs the scan stepped over between decoded frames.
     """
 
     timestamps_us: np.ndarray
@@ -70,6 +95,7 @@ class VideoIndex:
     container_fps: float
     container_frame_count: int = 0
     samples: tuple[tuple[int, bytes], ...] = ()
+    decode_errors: int = 0
 
     @property
     def frame_count(self) -> int:
@@ -121,15 +147,15 @@ def scan_video(
         keyframes: list[int] = []
         frame_size: tuple[int, int] | None = None
         samples = _Sampler(estimate)
+        decode_errors = 0
         next_report = time.monotonic() + _PROGRESS_INTERVAL_S
         while True:
             if cancel is not None and cancel():
                 raise Cancelled(f"{path}: reading the video was cancelled")
-            try:
-                if not capture.grab():
-                    break
-            except cv2.error:
-                break  # a decoder failure ends the readable part, exactly like end of file
+            grabbed, skipped = grab_next(capture)
+            if not grabbed:
+                break
+            decode_errors += skipped
             index = len(timestamps)
             timestamps.append(timestamp_key(capture.get(cv2.CAP_PROP_POS_MSEC)))
             if _FRAME_TYPE is not None and capture.get(_FRAME_TYPE) == _I_FRAME:
@@ -154,6 +180,7 @@ def scan_video(
         container_fps=container_fps,
         container_frame_count=estimate,
         samples=samples.collected(),
+        decode_errors=decode_errors,
     )
 
 

@@ -19,13 +19,16 @@ import cv2
 import numpy as np
 
 from costcore.errors import VideoError
+from costcore.fileio import check_regular_file
 from costcore.video.base import FrameSource
+from costcore.video.damage import VideoDamage, find_damage
 from costcore.video.indexing import check_index
 from costcore.video.scan import (
     CancelCallback,
     ProgressCallback,
     VideoIndex,
     frame_digest,
+    grab_next,
     open_capture,
     scan_video,
     timestamp_key,
@@ -69,7 +72,19 @@ class VideoFileSource(FrameSource):
             raise VideoError(self.path, "no such file")
         if self.path.is_dir():
             raise VideoError(self.path, "is a folder, not a video file")
+        try:
+            check_regular_file(self.path)  # FFmpeg would wait forever on a FIFO
+        except OSError as error:
+            raise VideoError(self.path, f"cannot read the video: {error.strerror}") from None
         self._index: VideoIndex = scan_video(self.path, progress=progress, cancel=cancel)
+        self._damage = find_damage(
+            self.path,
+            self._index.timestamps_us,
+            self._index.container_frame_count,
+            self._index.container_fps,
+            self._index.decode_errors,
+            timestamps_locate_frames=not _counts_frames_by_chunk(self.path),
+        )
         self.fps = fps if fps is not None else self._index.nominal_fps()
         self.stats = DecoderStats()
         self._verifiable = self._index.timestamps_unique
@@ -103,6 +118,11 @@ class VideoFileSource(FrameSource):
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"fps must be a positive number, got {value}")
         self._fps = value
+
+    @property
+    def damage(self) -> VideoDamage | None:
+        """The frames the container declares that do not decode (None: a healthy file)."""
+        return self._damage
 
     @property
     def timestamps_ms(self) -> np.ndarray:
@@ -206,19 +226,28 @@ class VideoFileSource(FrameSource):
         return False
 
     def _advance_to(self, i: int) -> bool:
-        """Grab forward until frame ``i`` is the current one and its timestamp agrees."""
+        """Grab forward until frame ``i`` is the current one and its timestamp agrees.
+
+        Failed grabs are stepped over as the scan did (a damaged stretch of the file), so the
+        n-th frame that decodes is frame n; with verifiable timestamps every grabbed frame is
+        located by its timestamp instead of by counting.
+        """
         capture = self._capture
         assert capture is not None and self._position is not None
         while self._position < i:
-            try:
-                grabbed = capture.grab()
-            except cv2.error:
-                grabbed = False
+            grabbed, _ = grab_next(capture)
             if not grabbed:
                 self._position = None
                 return False
             self.stats.grabs += 1
-            self._position += 1
+            if not self._verifiable:
+                self._position += 1
+                continue
+            landed = self._frame_by_timestamp.get(timestamp_key(capture.get(cv2.CAP_PROP_POS_MSEC)))
+            if landed is None or landed <= self._position:
+                self._position = None  # a frame the scan never saw: lost our place
+                return False
+            self._position = landed
         if self._verifiable:
             now = timestamp_key(capture.get(cv2.CAP_PROP_POS_MSEC))
             if now != int(self._index.timestamps_us[i]):

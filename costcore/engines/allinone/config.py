@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from costcore.errors import FormatError
+from costcore.fileio import read_regular_text
 
 CE_TEMPLATE_RANGES = ("ALL", "CTR_POINT", "CTR_REC", "GT_BOX")
 
@@ -91,7 +92,7 @@ class AllInOneConfig:
     def from_json(cls, path: str | Path) -> AllInOneConfig:
         path = Path(path)
         try:
-            values = json.loads(path.read_text(encoding="utf-8"))
+            values = json.loads(read_regular_text(path))
         except (OSError, ValueError) as error:
             raise FormatError(path, f"cannot read the config ({error})") from error
         if not isinstance(values, dict):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from costcore.errors import FormatError
+from costcore.fileio import read_regular_text
 
 #: ``TEST.HYPERS`` of VLT_TT.yaml: benchmark -> (penalty_k, lr, window_influence)
 BENCHMARK_HYPERS: dict[str, tuple[float, float, float]] = {
@@ -131,7 +132,7 @@ class VLTTTConfig:
     def from_json(cls, path: str | Path) -> VLTTTConfig:
         path = Path(path)
         try:
-            values = json.loads(path.read_text(encoding="utf-8"))
+            values = json.loads(read_regular_text(path))
         except (OSError, ValueError) as error:
             raise FormatError(path, f"cannot read the config ({error})") from error
         if not isinstance(values, dict):
