@@ -2,10 +2,11 @@
 
     python benchmarks/bench_effort.py [--data DIR] [--sequences Crossing,Skiing] [--max-frames N]
 
-Prints the effort per 100 frames of the anchor workflows (linear interpolation, forward
-tracking restarted at each correction) and of the tool's own workflow (segment fill + review
-queue) with the CSRT engine, at tau = 0.5 and 0.7, and the tool's ratio to the better anchor.
-See ``costcore/assist/effort.py`` for the protocol. airplane-1 (2,788 frames) dominates the
+Prints the effort (corrections after frame 1 + 0.25 x verifications, summed over the
+sequences) of the anchor workflows (linear interpolation, forward tracking restarted at each
+correction) and of the tool's own assisted workflow, per engine (``--engines csrt,nanotrack``),
+at tau = 0.5 and 0.7, and the ratios the targets are stated in. See ``costcore/effort/`` for
+the protocol. airplane-1 (2,788 frames) dominates the
 run time; ``--max-frames`` makes a quick run.
 """
 

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from costcore import cli
-from costcore.assist.effort import simulate
 from costcore.assist.jobs import CachedRunner
 from costcore.assist.runstore import RunStore
 from costcore.assist.updates import Anchor
 from costcore.boxes import Box
+from costcore.effort import simulate
 from tests.assist_fakes import IndexFrames, ScriptedEngine
-from tests.test_assist_effort import COUNT, TRUTH, LosingEngine, follows_six_frames
+from tests.test_effort import COUNT, TRUTH, LosingEngine, follows_six_frames
 
 START = Anchor(3, Box(19.0, 20.0, 10.0, 10.0))
 
@@ -120,9 +120,9 @@ def test_bench_effort_run_cache(tmp_path, capsys, weights) -> None:
         results.append(json.loads(out.read_text()))
     capsys.readouterr()
     first, second = (r[0]["workflows"] for r in results)
-    assert first["tracking"]["engine_frames"] > 0
-    assert all(second[w]["engine_frames"] == 0 for w in ("tracking", "assisted"))
-    assert {w: first[w]["per_100"] for w in first} == {w: second[w]["per_100"] for w in second}
+    assert first["tracking/csrt"]["engine_frames"] > 0
+    assert all(second[w]["engine_frames"] == 0 for w in ("tracking/csrt", "assisted/csrt"))
+    assert {w: first[w]["cost"] for w in first} == {w: second[w]["cost"] for w in second}
 
 
 def test_a_run_cache_that_is_a_file_is_a_clear_error(tmp_path, capsys) -> None:

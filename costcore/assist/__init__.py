@@ -8,8 +8,10 @@ share.
 - :mod:`~costcore.assist.flags` and :mod:`~costcore.assist.review`: what deserves a look;
 - :mod:`~costcore.assist.state` and :mod:`~costcore.assist.scoremaps`: per-frame diagnostics
   and score maps, saved beside the session;
-- :mod:`~costcore.assist.series`, :mod:`~costcore.assist.evaluate`: plots and tracker debugging;
-- :mod:`~costcore.assist.effort`: the annotation-effort simulation (``bench effort``).
+- :mod:`~costcore.assist.series`, :mod:`~costcore.assist.evaluate`: plots and tracker debugging.
+
+The decisions of the assisted workflow (what to run when) are in :mod:`costcore.annotator`;
+the effort benchmark that measures it is :mod:`costcore.effort`.
 """
 
 from costcore.assist.combine import CombineRules, combine_runs

@@ -1,9 +1,11 @@
 """``python -m costcore bench``: benchmarks that need no GUI.
 
-``bench effort``: annotation effort with a simulated annotator (see
-:mod:`costcore.assist.effort`) on every sequence of a dataset folder, for the anchor workflows
-(linear interpolation, forward tracking) and the tool's own workflow (segment fill + review
-queue), reported per 100 frames at each IoU threshold ``tau``.
+``bench effort``: annotation effort with a simulated annotator (see :mod:`costcore.effort`) on
+every sequence of a dataset folder: the anchor workflows (linear interpolation, forward
+tracking restarted at each correction) and the tool's own workflow (the app's assisted
+workflow: tracking, review queue, refills), each tracking workflow once per engine. Effort =
+corrections after frame 1 + 0.25 x verifications, summed over the sequences, at each IoU
+threshold ``tau``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kinds = parser.add_subparsers(dest="bench", metavar="BENCH")
     effort = kinds.add_parser(
         "effort",
-        help="annotation effort per 100 frames with a simulated annotator",
+        help="annotation effort with a simulated annotator",
         description=__doc__,
     )
     effort.add_argument(
@@ -40,8 +42,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     effort.add_argument(
         "--taus", default="0.5,0.7", help="IoU thresholds of the annotator (default 0.5,0.7)"
     )
-    effort.add_argument("--engine", default="csrt", help="tracking engine (default csrt)")
-    effort.add_argument("--weights", help="weights for COST/TransT engines")
+    effort.add_argument(
+        "--engines",
+        "--engine",
+        dest="engines",
+        default="csrt",
+        help="comma-separated tracking engines, each NAME or LABEL=NAME to run one engine "
+        "with different weights (e.g. csrt,v3=nanotrack,v2=nanotrack; default csrt)",
+    )
+    effort.add_argument(
+        "--weights",
+        action="append",
+        default=[],
+        metavar="[LABEL=]PATH",
+        help="weights for the engines that take them; LABEL=PATH for one engine only (repeatable)",
+    )
     effort.add_argument("--device", default="auto")
     effort.add_argument(
         "--workflows",
@@ -82,7 +97,7 @@ def _taus(text: str) -> tuple[float, ...]:
 
 
 def run_effort(args: argparse.Namespace) -> int:
-    from costcore.assist.effort import effort_on_sequence, format_effort_table, keyframe_spacing
+    from costcore.effort import effort_on_sequence, format_effort_table, keyframe_spacing
     from costcore.engines import create_engine
     from costcore.formats import read_sequence
     from costcore.formats.detect import iter_sequences
@@ -116,20 +131,23 @@ def run_effort(args: argparse.Namespace) -> int:
             keyframe_spacing(workflow)
         except ValueError as error:
             raise CostcoreError(str(error)) from None
-    create_engine(args.engine, args.weights, args.device)  # fail early on a bad engine
+    engines = _engine_specs(args.engines)
+    weights = _weights_specs(args.weights, engines)
+    makers, keys = {}, {}
+    for engine_label, name in engines.items():
+        path = weights.get(engine_label)
+        create_engine(name, path, args.device)  # fail early on a bad engine or weights
 
-    def make_engine() -> object:
-        return create_engine(args.engine, args.weights, args.device)
+        def make(name: str = name, path: str | None = path) -> object:
+            return create_engine(name, path, args.device)
+
+        makers[engine_label] = make
+        keys[engine_label] = _engine_key(name, path)
 
     def say(text: str) -> None:
         if not args.quiet:
             print(text, file=sys.stderr, flush=True)
 
-    engine_key = args.engine
-    if args.weights:  # other weights, other runs: the key names the file's size and date too
-        weights = Path(args.weights).resolve()
-        stat = weights.stat() if weights.exists() else None
-        engine_key += f"|{weights}|{stat and stat.st_size}|{stat and stat.st_mtime_ns}"
     rows = []
     started = time.perf_counter()
     for path in paths:
@@ -139,17 +157,17 @@ def run_effort(args: argparse.Namespace) -> int:
             rows += effort_on_sequence(
                 sequence,
                 source,
-                make_engine,
+                makers,
                 taus,
                 workflows,
                 max_frames=args.max_frames,
                 progress=say,
                 run_cache=args.run_cache,
-                engine_key=f"{engine_key}|{path.resolve()}",
+                engine_keys={k: f"{v}|{path.resolve()}" for k, v in keys.items()},
             )
         finally:
             source.close()
-    print(f"Annotation effort per 100 frames ({args.engine}; draw = 1, verify = 0.25)")
+    print(f"Annotation effort ({', '.join(engines)}; correction = 1, verify = 0.25)")
     print(format_effort_table(rows))
     print(f"({time.perf_counter() - started:.0f} s)")
     if args.json:
@@ -158,11 +176,12 @@ def run_effort(args: argparse.Namespace) -> int:
                 "sequence": row.sequence,
                 "frames": row.frames,
                 "tau": row.tau,
-                "ratio": row.ratio,
                 "workflows": {
                     name: {
-                        "per_100": r.per_100,
+                        "engine": r.engine,
                         "cost": r.cost,
+                        "per_100": r.per_100,
+                        "corrections": r.corrections,
                         "draws": r.draws,
                         "verifies": r.verifies,
                         "reviews": r.reviews,
@@ -178,3 +197,48 @@ def run_effort(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
     incomplete = [r for row in rows for r in row.results.values() if not r.complete]
     return 1 if incomplete else 0
+
+
+def _engine_specs(text: str) -> dict[str, str]:
+    """``csrt,v3=nanotrack`` -> {label: engine name}; labels must be unique."""
+    from costcore.engines import engine_info
+
+    specs: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name_label, _, name = part.partition("=")
+        name = (name or name_label).strip()
+        name_label = name_label.strip()
+        if "/" in name_label or not name_label:
+            raise CostcoreError(f"--engines: {part!r} is not NAME or LABEL=NAME")
+        if name_label in specs:
+            raise CostcoreError(f"--engines: {name_label!r} is named twice")
+        engine_info(name)  # an unknown engine is an error listing the known ones
+        specs[name_label] = name
+    if not specs:
+        raise CostcoreError("--engines: name at least one engine, e.g. csrt")
+    return specs
+
+
+def _weights_specs(values: list[str], engines: dict[str, str]) -> dict[str, str]:
+    """``--weights PATH`` (every engine) and ``--weights LABEL=PATH`` -> {label: path}."""
+    out: dict[str, str] = {}
+    for value in values:
+        name_label, sep, path = value.partition("=")
+        if sep and name_label in engines:
+            out[name_label] = path
+        else:
+            for engine_label in engines:
+                out.setdefault(engine_label, value)
+    return out
+
+
+def _engine_key(name: str, weights: str | None) -> str:
+    """What identifies an engine's runs in the run cache: its name and its weights file."""
+    key = name
+    if weights:  # other weights, other runs: the key names the file's size and date too
+        resolved = Path(weights).resolve()
+        stat = resolved.stat() if resolved.exists() else None
+        key += f"|{resolved}|{stat and stat.st_size}|{stat and stat.st_mtime_ns}"
+    return key

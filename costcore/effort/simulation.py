@@ -2,8 +2,9 @@
 
 The annotator knows the ground truth; the tool never sees it except through the annotator's
 actions (the boxes drawn, the frames verified). Costs: drawing a box (a keyframe, or marking a
-frame absent) 1, checking a proposed frame that turns out fine (verify) 0.25. Every workflow
-starts with the ground-truth box drawn on frame 1 and ends with one playback of the video in
+frame absent) 1, checking a proposed frame that turns out fine (verify) 0.25; the box every
+workflow starts with (the ground truth of frame 1) is not counted. Every workflow ends with one
+playback of the video in
 which the annotator corrects every frame still below ``tau`` (IoU with the ground truth), in
 order, the tool refilling after each correction. What differs is what the tool does before:
 
@@ -11,13 +12,14 @@ order, the tool refilling after each correction. What differs is what the tool d
   is held (what interpolating annotation tools do). No proposals.
 - ``tracking``: forward tracking from each keyframe to the end, restarted at each correction.
   No proposals.
-- ``assisted``: the tool's own workflow (the same costcore code the app runs): segment fill
-  between keyframes (forward + backward runs, drift-corrected and combined), then its review
+- ``assisted``: the tool's own workflow, driven through the app's own
+  :class:`~costcore.annotator.AssistSession`: track forward, then its review
   queue proposes one flagged frame per round (``ReviewQueue.proposal``: the frame's flags as
   the app shows them, proposed when ``FlagRules.review_reasons`` make them severe enough; a run
   ending in the open with trouble in it asks for its last frame first); the annotator draws
   it (keyframe, cost 1) or verifies it (0.25, a checkpoint for the combination) and the tool
-  refills the segments on both sides. When nothing is proposed any more (or ``max_reviews``
+  refills the segments on both sides (segment fill: forward + backward runs, combined). When
+  nothing is proposed any more (or ``max_reviews``
   / ``patience`` is reached), playback.
 - ``every-N`` (not in the default set): the annotator draws every N-th frame up front, then
   the tool fills each gap with the segment fill, then playback. Not a workflow to use (the
@@ -33,7 +35,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -71,21 +72,35 @@ class EffortCosts:
 
 @dataclass
 class EffortResult:
+    """What one workflow cost on one sequence at one ``tau``.
+
+    The effort is the corrections after frame 1 (each a box drawn or a frame marked absent)
+    plus a quarter for each verification. Frame 1's box is drawn in every workflow, so it is
+    not counted: where a tracker needs nothing more, the effort is 0, not 1, and ratios
+    between workflows are not pulled towards 1 by a box they all pay for.
+    """
+
     workflow: str
     sequence: str
     tau: float
     frames: int
-    draws: int = 0
+    draws: int = 0  # boxes drawn (and frames marked absent), frame 1's included
     verifies: int = 0
     reviews: int = 0  # proposals checked (draws during review + verifies)
     engine_frames: int = 0
     seconds: float = 0.0
     complete: bool = False  # every frame acceptable at the end
     costs: EffortCosts = field(default_factory=EffortCosts)
+    engine: str = ""  # which engine the workflow used ("" for interpolation)
+
+    @property
+    def corrections(self) -> int:
+        """Boxes drawn after the mandatory first one."""
+        return max(self.draws - 1, 0)
 
     @property
     def cost(self) -> float:
-        return self.draws * self.costs.draw + self.verifies * self.costs.verify
+        return self.corrections * self.costs.draw + self.verifies * self.costs.verify
 
     @property
     def per_100(self) -> float:
@@ -203,6 +218,7 @@ def simulate(
     costs: EffortCosts | None = None,
     progress: Callable[[str], None] | None = None,
     log: Callable[[str], None] | None = None,
+    engine_name: str = "",
 ) -> EffortResult:
     """Run one workflow on one sequence (``runner`` may be shared: its cache is reused).
 
@@ -218,14 +234,16 @@ def simulate(
     interpolating = workflow == "interpolation"
     session = AssistSession(
         VideoAnnotation(name, count),
-        method=INTERPOLATION if interpolating else "engine",
+        method=INTERPOLATION if interpolating else (engine_name or "engine"),
         flag_rules=flag_rules or FlagRules(),
         combine_rules=combine_rules or CombineRules(),
         undo_limit=10,
     )
     engine = None if interpolating else runner
     streaming = _StreamingRun(session)
-    result = EffortResult(workflow, name, tau, count, costs=costs or EffortCosts())
+    result = EffortResult(
+        workflow, name, tau, count, costs=costs or EffortCosts(), engine=engine_name
+    )
 
     # frame 1: the annotator draws the true box, then starts the tool
     annotator.correct(session, 0)
@@ -290,125 +308,3 @@ def simulate(
     result.engine_frames = 0 if runner is None else runner.frames_tracked - frames_before
     result.seconds = time.perf_counter() - started
     return result
-
-
-# ================================================================ a benchmark over sequences
-@dataclass
-class SequenceEffort:
-    """All workflows on one sequence for one ``tau``."""
-
-    sequence: str
-    frames: int
-    tau: float
-    results: dict[str, EffortResult]
-
-    @property
-    def best_anchor(self) -> float:
-        anchors = [
-            self.results[w].per_100 for w in ("interpolation", "tracking") if w in self.results
-        ]
-        return min(anchors) if anchors else float("nan")
-
-    @property
-    def ratio(self) -> float:
-        """The tool's effort over the better anchor's (the target is <= 0.7)."""
-        if "assisted" not in self.results or not self.best_anchor:
-            return float("nan")
-        return self.results["assisted"].per_100 / self.best_anchor
-
-
-def effort_on_sequence(
-    sequence: object,
-    frames: object,
-    make_engine: Callable[[], object],
-    taus: tuple[float, ...] = (0.5, 0.7),
-    workflows: tuple[str, ...] = WORKFLOWS,
-    *,
-    max_frames: int | None = None,
-    flag_rules: FlagRules | None = None,
-    combine_rules: CombineRules | None = None,
-    progress: Callable[[str], None] | None = None,
-    run_cache: str | Path | None = None,
-    engine_key: str = "",
-) -> list[SequenceEffort]:
-    """Every workflow at every ``tau`` on one sequence (a ``costcore.formats.Sequence``).
-
-    ``frames`` is its frame source; one :class:`CachedRunner` serves all workflows and taus,
-    so a run the tracking anchor made is not made again for the tool's workflow. With
-    ``run_cache`` (a folder) the runs are also kept on disk for the next benchmark, under
-    ``engine_key`` (what identifies the engine: its name and weights).
-    """
-    from costcore.assist.jobs import CachedRunner
-    from costcore.assist.runstore import RunStore
-
-    count = sequence.frame_count  # type: ignore[attr-defined]
-    if max_frames:
-        count = min(count, max_frames)
-    boxes = np.asarray(sequence.boxes, dtype=np.float64)[:count]  # type: ignore[attr-defined]
-    absent = np.asarray(sequence.absent, dtype=bool)[:count]  # type: ignore[attr-defined]
-    name = sequence.name  # type: ignore[attr-defined]
-
-    class _Limited:
-        frame_count = count
-
-        def frame(self, index: int) -> np.ndarray:
-            return frames.frame(index)  # type: ignore[attr-defined]
-
-    store = None if run_cache is None else RunStore(run_cache, engine_key, name, count)
-    runner = CachedRunner(make_engine, _Limited(), store=store)  # type: ignore[arg-type]
-    out = []
-    for tau in taus:
-        results = {}
-        for workflow in workflows:
-            result = simulate(
-                workflow,
-                name,
-                boxes,
-                absent,
-                tau,
-                runner,
-                flag_rules=flag_rules,
-                combine_rules=combine_rules,
-            )
-            results[workflow] = result
-            runner.persist()  # an interrupted benchmark keeps the runs made so far
-            if progress is not None:
-                progress(
-                    f"{name} tau={tau} {workflow}: {result.per_100:.2f} per 100 frames "
-                    f"({result.draws} drawn, {result.verifies} verified, {result.seconds:.0f} s)"
-                )
-        out.append(SequenceEffort(name, count, tau, results))
-    if runner.store_errors and progress is not None:
-        first = runner.store_errors[0]
-        progress(f"run cache: {len(runner.store_errors)} run(s) not kept, e.g. {first}")
-    return out
-
-
-def format_effort_table(rows: list[SequenceEffort]) -> str:
-    """A Markdown table: effort per 100 frames per workflow, and the ratio to the better anchor."""
-    names = [w for row in rows for w in row.results]
-    workflows = [w for w in WORKFLOWS if w in names]
-    workflows += sorted({w for w in names if w not in WORKFLOWS}, key=keyframe_spacing)
-    head = ["sequence", "frames", "tau", *workflows, "assisted / better anchor"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        cells = [row.sequence, str(row.frames), f"{row.tau:g}"]
-        for w in workflows:
-            r = row.results.get(w)
-            if r is None:
-                cells.append("–")
-                continue
-            detail = f"{r.draws} d" + (f" + {r.verifies} v" if r.verifies else "")
-            cells.append(f"{r.per_100:.2f} ({detail})")
-        cells.append(f"{row.ratio:.2f}" if np.isfinite(row.ratio) else "–")  # no assisted run
-        lines.append("| " + " | ".join(cells) + " |")
-    for tau in sorted({r.tau for r in rows}):
-        group = [r for r in rows if r.tau == tau]
-        cells = ["**mean**", str(sum(r.frames for r in group)), f"{tau:g}"]
-        for w in workflows:
-            values = [r.results[w].per_100 for r in group if w in r.results]
-            cells.append(f"{np.mean(values):.2f}" if values else "–")
-        ratios = [r.ratio for r in group if np.isfinite(r.ratio)]
-        cells.append(f"{np.mean(ratios):.2f}" if ratios else "–")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)

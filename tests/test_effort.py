@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from costcore import cli
-from costcore.assist.effort import (
+from costcore.assist.jobs import CachedRunner
+from costcore.effort import (
     EffortResult,
     SimulatedAnnotator,
     effort_on_sequence,
@@ -15,7 +16,6 @@ from costcore.assist.effort import (
     keyframe_spacing,
     simulate,
 )
-from costcore.assist.jobs import CachedRunner
 from costcore.formats.sequence import Sequence
 from tests.assist_fakes import IndexFrames, ScriptedEngine
 
@@ -72,10 +72,11 @@ def test_workflows_on_a_synthetic_sequence() -> None:
     assert all(r.complete for r in results.values())
     hold, track, tool = results["interpolation"], results["tracking"], results["assisted"]
     # holding a box moving 3 px/frame fails every 2nd frame; the tracker lasts 7 frames
-    assert hold.draws == 20 and hold.verifies == 0
+    assert hold.draws == 20 and hold.verifies == 0 and hold.corrections == 19
     assert track.draws == 5 and track.verifies == 0  # frames 0, 8, 16, 24, 32
+    assert track.cost == 4  # frame 1's box is not counted
     assert tool.reviews > 0 and tool.draws <= track.draws
-    assert tool.cost == tool.draws + 0.25 * tool.verifies
+    assert tool.cost == tool.draws - 1 + 0.25 * tool.verifies
     assert tool.per_100 == pytest.approx(100 * tool.cost / COUNT)
     assert shared.frames_tracked > 0
 
@@ -92,11 +93,12 @@ def test_keyframes_every_n_frames_then_segment_fill() -> None:
     assert far.complete and far.draws > 2
     table = format_effort_table([effort_on_sequence_rows(close, far)])
     assert "every-5" in table and "every-20" in table
-    assert "nan" not in table  # no assisted run: the ratio column says so with a dash
+    assert "nan" not in table  # no anchor and no assisted run: no ratio is claimed
+    assert "| **sum** | 40 | 0.5 | **7** |" in table
 
 
 def effort_on_sequence_rows(*results: EffortResult):
-    from costcore.assist.effort import SequenceEffort
+    from costcore.effort import SequenceEffort
 
     return SequenceEffort("synthetic", COUNT, 0.5, {r.workflow: r for r in results})
 
@@ -108,22 +110,39 @@ def test_unknown_workflow_names(name: str) -> None:
     assert keyframe_spacing("every-12") == 12 and keyframe_spacing("tracking") is None
 
 
-def test_sequence_table() -> None:
+def test_sequence_table_sums_over_sequences_and_compares_engines() -> None:
+    """Two engines in one table: sums per tau, the better anchor (CSRT restart tracking or
+    interpolation), the best other workflow, and assisted vs restart with the same engine."""
+    from costcore.effort import summarise
+
     sequence = Sequence("synthetic", None, "otb", [None] * COUNT, TRUTH, np.zeros(COUNT, bool))
-    rows = effort_on_sequence(
-        sequence,
-        IndexFrames(COUNT),
-        lambda: ScriptedEngine(script=follows_six_frames),
-        taus=(0.5,),
-        max_frames=30,
-    )
-    assert len(rows) == 1 and rows[0].frames == 30
-    row = rows[0]
-    assert row.best_anchor == row.results["tracking"].per_100
-    assert row.ratio == pytest.approx(row.results["assisted"].per_100 / row.best_anchor)
+    engines = {
+        "csrt": lambda: ScriptedEngine(script=follows_six_frames),
+        "good": lambda: ScriptedEngine(),  # never loses a target moving 3 px/frame? it drifts 2
+    }
+    rows = effort_on_sequence(sequence, IndexFrames(COUNT), engines, taus=(0.5,), max_frames=30)
+    rows += effort_on_sequence(sequence, IndexFrames(COUNT), engines, taus=(0.5,), max_frames=20)
+    assert [row.frames for row in rows] == [30, 20]
+    keys = set(rows[0].results)
+    assert keys == {
+        "interpolation", "tracking/csrt", "assisted/csrt", "tracking/good", "assisted/good"
+    }  # fmt: skip
+    (summary,) = summarise(rows)
+    total = sum(row.results["tracking/csrt"].cost for row in rows)
+    assert summary.totals["tracking/csrt"] == total
+    cheaper = min(("interpolation", "tracking/csrt"), key=lambda k: summary.totals[k])
+    assert summary.anchor == cheaper
+    others = {
+        k: v for k, v in summary.totals.items() if k not in ("interpolation", "tracking/csrt")
+    }
+    assert summary.best == min(others, key=others.get)
+    assert summary.best_ratio == pytest.approx(others[summary.best] / summary.totals[cheaper])
+    expected = summary.totals["assisted/good"] / summary.totals["tracking/good"]
+    assert summary.assisted_ratio("good") == pytest.approx(expected)
     table = format_effort_table(rows)
-    assert "| synthetic | 30 | 0.5 |" in table and "**mean**" in table
-    assert isinstance(row.results["assisted"], EffortResult)
+    assert "| synthetic | 30 | 0.5 |" in table and "| **sum** | 50 | 0.5 |" in table
+    assert f"better anchor {summary.anchor} = " in table
+    assert "assisted/good = " in table and " x tracking/good" in table
 
 
 def test_bench_effort_command(tmp_path, monkeypatch, capsys) -> None:
@@ -146,7 +165,7 @@ def test_bench_effort_command(tmp_path, monkeypatch, capsys) -> None:
     assert code == 0
     text = capsys.readouterr().out
     assert "| square | 16 | 0.5 |" in text
-    assert '"assisted"' in out.read_text()
+    assert '"assisted/csrt"' in out.read_text()
     assert (
         cli.main(["bench", "effort", "--data", str(tmp_path / "data"), "--sequences", "nope"]) == 2
     )
@@ -160,3 +179,12 @@ def test_bench_effort_command(tmp_path, monkeypatch, capsys) -> None:
         assert "--taus" in capsys.readouterr().err
     assert cli.main([*data, "--workflows", "tracking,every-4"]) == 0
     assert "every-4" in capsys.readouterr().out
+    # two labels for one engine, one of them with weights of its own (csrt ignores weights)
+    (tmp_path / "w.bin").write_bytes(b"x")
+    spec = ["--engines", "csrt,again=csrt", "--weights", f"again={tmp_path / 'w.bin'}"]
+    assert cli.main([*data, "--workflows", "tracking", *spec]) == 0
+    text = capsys.readouterr().out
+    assert "tracking/csrt" in text and "tracking/again" in text
+    for bad in ("csrt,csrt", "a/b=csrt", "nosuchengine", " , "):
+        assert cli.main([*data, "--engines", bad]) == 2
+        assert "engine" in capsys.readouterr().err
