@@ -371,6 +371,28 @@ def test_foreign_objects_are_inert_and_code_is_never_run(tmp_path: Path) -> None
     assert not marker.exists()
 
 
+def test_track_cli_box_and_sentence_modes(
+    crossing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Crossing has no description: its first box alone (BBOX); a folder of frames with only a
+    sentence is grounded first (NL)."""
+    from tests.test_cli_track import run_track
+
+    weights = ["--engine", "uvltrack", "--weights", str(FIXTURE), "--device", "cpu"]
+    out = tmp_path / "Crossing.txt"
+    assert run_track("--sequence", str(crossing), *weights, "--out", str(out),
+                     "--max-frames", "30") == 0  # fmt: skip
+    assert np.abs(np.loadtxt(out, delimiter=",") - reference("bbox")).max() <= TOLERANCE + 0.0005
+    assert "uvltrack (cpu)" in capsys.readouterr().out
+
+    out = tmp_path / "found.txt"
+    assert run_track("--frames", str(crossing / "img"), "--text", TEXT, *weights,
+                     "--out", str(out), "--max-frames", "30") == 0  # fmt: skip
+    assert np.abs(np.loadtxt(out, delimiter=",") - reference("nl")).max() <= TOLERANCE + 0.0005
+    printed = capsys.readouterr().out
+    assert "target found from the sentence" in printed
+
+
 def test_run_cli(tmp_path: Path) -> None:
     from tests.batch_fakes import make_otb_sequence
     from tests.test_cli_run import run_cli
