@@ -5,7 +5,8 @@ ViT, BERT-base's configuration cut to the layers before the fusion blocks (``Ber
 download; a throw-away vocabulary for the tokenizer: every description is padded to 40 tokens,
 so the words do not change the cost) and the modality-adaptive head. Then runs the real engine
 (:class:`costcore.engines.uvltrack.tracker.UVLTrackTracker`) on synthetic frames, batch 1: the
-grounding of a sentence once (NL mode), the initialisation, a warm-up, then a timed loop.
+grounding of a sentence once (NL mode), the initialisation, a warm-up, then a timed loop;
+and counts the floating-point operations of one tracked frame, which no other load changes.
 Compare with the authors (RTX 3090): UVLTrack-B about 60 FPS, UVLTrack-L about 34 FPS
 (``tracking/profile_model.py``, network forward only).
 
@@ -76,6 +77,15 @@ def print_parameters(network: UVLTrackNet) -> None:
     print(f"  {'total':44s} {count(network) / 1e6:8.2f}")
 
 
+def count_flops(work) -> int:  # noqa: ANN001
+    """Floating-point operations of one call, by torch's own counter (machine-independent)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        work()
+    return int(counter.get_total_flops())
+
+
 def run(network: UVLTrackNet, args: argparse.Namespace, tokenizer) -> None:  # noqa: ANN001
     width, height = (int(v) for v in args.frame_size.lower().split("x"))
     rng = np.random.default_rng(0)
@@ -91,6 +101,7 @@ def run(network: UVLTrackNet, args: argparse.Namespace, tokenizer) -> None:  # n
     tracker.initialize(images[0], box, text)
     for index in range(args.warmup):
         tracker.step(images[index % 4])
+    flops = count_flops(lambda: tracker.step(images[0]))
     began = time.perf_counter()
     tracker.initialize(images[0], box, text)  # timed once warm
     init_ms = (time.perf_counter() - began) * 1000.0
@@ -104,9 +115,10 @@ def run(network: UVLTrackNet, args: argparse.Namespace, tokenizer) -> None:  # n
     threads = torch.get_num_threads()
     print(f"\nUVLTrack-{args.preset[0].upper()} ({args.mode.upper()}) on {tracker.device}, fp32, "
           f"batch 1, {threads} threads, {args.frames} frames of {width}x{height}:")  # fmt: skip
-    print(
-        f"  FPS {args.frames / elapsed:7.2f}   (wall {elapsed * 1000 / args.frames:8.1f} ms/frame)"
-    )
+    wall_ms = elapsed * 1000 / args.frames
+    print(f"  FPS {args.frames / elapsed:7.2f}   (wall {wall_ms:8.1f} ms/frame)")
+    print(f"  compute: {flops / 1e9:.1f} GFLOP per tracked frame (torch's flop counter; "
+          "a multiply-add is 2)")  # fmt: skip
     print(f"  {'stage':11s} {'median':>8s} {'min':>8s}  ms/frame (median resists other load)")
     for stage in STAGES:
         values = per_stage[stage]

@@ -325,8 +325,14 @@ class BoxHead(nn.Module):
             "coodinate", coordinates if config.offset_sigmoid else coordinates + 0.5
         )
 
-    def prompts(self, features: BackboneOutput, template_mask, context_mask) -> torch.Tensor:  # noqa: ANN001
-        """The three prompts from a frame's features and the target's cells (``forward_prompt``)."""
+    def prompts(
+        self,
+        features: BackboneOutput,
+        template_mask: torch.Tensor | None,
+        context_mask: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """The three prompts from a frame's features and the cells under the target in its
+        template and context (``forward_prompt``); grounding needs no cells."""
         token = features.reference_token()
         if features.flag == REFERENCE_TEXT:  # grounding keeps the plain queries
             return self.prompter.queries(token)

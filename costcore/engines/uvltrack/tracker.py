@@ -209,7 +209,9 @@ class UVLTrackTracker(TrackerEngine):
         )
 
     # --- helpers -------------------------------------------------------------------------------
-    def _remember_best(self, score: torch.Tensor, box: torch.Tensor, features: BackboneOutput):
+    def _remember_best(
+        self, score: torch.Tensor, box: torch.Tensor, features: BackboneOutput
+    ) -> None:
         """Keep the best frame; every ``update_interval`` frames renew the prompts from it."""
         cfg = self.config
         if score > self._best_score:
