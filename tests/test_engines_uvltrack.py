@@ -404,3 +404,20 @@ def test_run_cli(tmp_path: Path) -> None:
     assert run_cli(*args, "--weights", str(FIXTURE), "--device", "cpu") == 0
     lines = (results / "uvltrack-uvltrack" / "square.txt").read_text().splitlines()
     assert len(lines) == 4 and lines[0] == "8.000,16.000,12.000,12.000"
+
+
+def test_a_bare_1024_wide_checkpoint_is_uvltrack_large(tmp_path: Path) -> None:
+    """The released UVLTrack-L file has no config beside it: its width says which it is."""
+    import costcore.engines.uvltrack as uvl
+    from costcore.engines.checkpoint_files import CheckpointLocation
+
+    bare = CheckpointLocation(tmp_path / CHECKPOINT, None, {}, None)
+    wide = {uvl.PATCH_EMBED: torch.empty(1024, 3, 16, 16)}
+    large = uvl._config(bare, None, wide)
+    assert (large.embed_dim, large.depth, large.fusion_layers[0], large.search_factor) == (
+        1024, 24, 12, 5.0,
+    )  # fmt: skip
+    base = uvl._config(bare, None, {uvl.PATCH_EMBED: torch.empty(768, 3, 16, 16)})
+    assert (base.embed_dim, base.search_factor) == (768, 4.0)
+    explicit = {"depth": 24, "fusion_layers": list(range(12, 24))}  # a config wins
+    assert uvl._config(bare, explicit, wide).embed_dim == 768
