@@ -6,12 +6,14 @@ script that builds or runs it, is part of the project):
 - Code: github.com/OpenSpaceAI/UVLTrack at commit 6ca34055c3447cd69b032eeb0f7cf6af6c9f3728
   (``git archive``), run with Python 3.11.7, torch 2.13.0 (CPU), numpy 2.4.6,
   opencv-contrib-python-headless 5.1.0.95, pytorch-pretrained-bert 0.6.2 (their tokenizer),
-  easydict 1.14, PyYAML 6.0.4, Pillow 13.0.0, matplotlib 3.11.2, in a throw-away virtual
-  environment. ``.cuda()`` of tensors and modules was made a no-op (CPU run) and numpy's removed
-  ``np.float`` alias restored (their ``mae_vit.py`` uses it). Stubbed, being imported but never
-  run by the tracker: ``torchvision`` (``ops.boxes.box_area``, ``_is_tracing``: training
-  losses), ``timm.models.vision_transformer.PatchEmbed`` (shadowed by their own) and
-  ``tensorboardX`` (training logs). No download.
+  easydict 1.14, PyYAML 6.0.4, Pillow 13.0.0, matplotlib 3.11.2, one torch thread, in a
+  throw-away virtual environment (torch, numpy, OpenCV, Pillow, matplotlib and PyYAML were the
+  project environment's, reached through a ``.pth`` file; pytorch-pretrained-bert and easydict
+  were installed there). ``.cuda()`` of tensors and modules was made a no-op (CPU run) and
+  numpy's removed ``np.float`` alias restored (their ``mae_vit.py`` uses it). Stubbed, being
+  imported but never run by the tracker: ``torchvision`` (``ops.boxes.box_area``,
+  ``_is_tracing``: training losses), ``timm.models.vision_transformer.PatchEmbed`` (shadowed by
+  their own) and ``tensorboardX`` (training logs). No download.
 - Text model: a tiny random BERT in their own ``bert_backbone.BertModel`` class,
   ``torch.manual_seed(20250610)``, ``BertConfig(138, hidden_size=32, num_hidden_layers=3,
   num_attention_heads=4, intermediate_size=64, max_position_embeddings=64)``, saved as
@@ -23,10 +25,11 @@ script that builds or runs it, is part of the project):
   fusion block) and ``vocab.txt``; the weights are in the checkpoint.
 - Configuration: ``experiments/uvltrack/baseline_base.yaml`` (template 128 px at factor 2, search
   256 px at factor 4, CLS_TOKENIZE false, OFFSET_SIGMOID and SOFTMAX_ONE true, TXT_TOKEN_MODE
-  cls, CONT_WEIGHT 1, THRESHOLD 0.5, UPDATE_INTERVAL 20) with a tiny network: ``FUSION_LAYER
-  [2, 3]``, ``CONT_LOSS_LAYER [1, 2, 3]``, ``HIDDEN_DIM 32``, ``HEAD.HEAD_DIM 32``, and their
-  ``mae_vit_base_patch16`` replaced (in their module) by their own ``MaskedAutoencoderViT(
-  patch_size=16, embed_dim=32, depth=4, num_heads=4, mlp_ratio=4, LayerNorm eps 1e-6)``;
+  cls, CONT_WEIGHT 1, UPDATE_INTERVAL 20; THRESHOLD 0.5 from their ``config.py``) with a tiny
+  network: ``FUSION_LAYER [2, 3]``, ``CONT_LOSS_LAYER [1, 2, 3]``, ``HIDDEN_DIM 32``,
+  ``HEAD.HEAD_DIM 32``, and their ``mae_vit_base_patch16`` replaced (in their module) by
+  their own ``MaskedAutoencoderViT(patch_size=16, embed_dim=32, depth=4, num_heads=4,
+  mlp_ratio=4, LayerNorm eps 1e-6)``;
   ``PRETRAINED_PATH`` a file holding ``{"model": {}}`` (their non-strict MAE load: nothing).
 - Weights: ``torch.manual_seed(20250610)``, their ``build_model(cfg)``; then each floating
   tensor of the state dict, in order, with ``torch.Generator().manual_seed(20250611)`` and
