@@ -44,9 +44,10 @@ class TrackStep:
     result: TrackResult
     seconds: float
     initial: bool = False
-    grounded: bool = False
     #: the RGB frame the step ran on, so callers that draw or cache it need not decode it again
     frame: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: the initial box was found from the sentence (``engine.ground``), not given
+    grounded: bool = False
 
 
 def track_frames(
