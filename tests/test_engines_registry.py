@@ -19,6 +19,7 @@ from costcore.engines import (
     create_engine,
     default_engine_name,
     engine_info,
+    grounding_engines,
     register_engine,
     registry,
 )
@@ -105,3 +106,23 @@ def test_plugins_register_by_callable_or_lazy_path(monkeypatch: pytest.MonkeyPat
         create_engine("broken")
     with pytest.raises(ValueError):
         register_engine("Bad Name", _StillEngine, "x")
+
+
+def test_which_engines_can_find_the_target_from_a_sentence() -> None:
+    """Visible from the registry alone, so the app can enable "Find the target" cheaply."""
+    assert engine_info("uvltrack").can_ground and "uvltrack" in grounding_engines()
+    for name in ("cost", "csrt", "kcf", "allinone", "vlt_tt"):
+        assert not engine_info(name).can_ground and name not in grounding_engines()
+    code = (
+        "import sys, costcore.engines as e; print(e.engine_info('uvltrack').can_ground, "
+        "e.grounding_engines(), 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "['uvltrack']", "False"]
+    assert not create_engine("csrt").can_ground
+
+
+def test_plugins_declare_grounding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
+    register_engine("finder", _StillEngine, "a test engine", can_ground=True)
+    assert engine_info("finder").can_ground and "finder" in grounding_engines()

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from costcore.boxes import Box
-from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.engines.base import GroundingResult, TrackerEngine, TrackResult
+from costcore.engines.errors import EngineError
 from costcore.engines.run import track_frames
 from costcore.errors import Cancelled
 
@@ -67,3 +68,47 @@ def test_cancel_and_bad_start() -> None:
                 _CountingEngine(), _Frames(), Box(0, 0, 1, 1), cancelled=lambda: next(calls)
             )
         )
+
+
+class _GroundingEngine(_CountingEngine):
+    """Finds the target at x = the frame's pixel value, with a fixed confidence."""
+
+    name = "grounding"
+    can_ground = True
+
+    def ground(self, frame: np.ndarray, text: str) -> GroundingResult:
+        self.grounded_text = text
+        return GroundingResult(Box(float(frame[0, 0, 0]), 1, 2, 3), 0.75, {"grounding": 1.0})
+
+
+class _RecordingFrames(_Frames):
+    def __init__(self) -> None:
+        self.read: list[int] = []
+
+    def frame(self, index: int) -> np.ndarray:
+        self.read.append(index)
+        return super().frame(index)
+
+
+def test_without_a_box_the_engine_grounds_the_sentence_on_the_start_frame() -> None:
+    engine = _GroundingEngine()
+    steps = list(track_frames(engine, _Frames(), None, "a red car", start=4, stop=7))
+    first = steps[0]
+    assert first.initial and first.grounded and first.index == 4
+    assert first.result.box == Box(4, 1, 2, 3) and first.result.score == 0.75
+    assert first.result.timings_ms == {"grounding": 1.0}
+    assert engine.grounded_text == engine.text == "a red car"
+    assert engine.box == Box(4, 1, 2, 3)  # tracking starts from the found box
+    assert [s.result.box.x for s in steps[1:]] == [5.0, 6.0]
+    assert not any(s.grounded for s in steps[1:])
+    given = next(track_frames(_GroundingEngine(), _Frames(), Box(0, 1, 2, 3), "a red car"))
+    assert not given.grounded and given.result.score is None
+
+
+def test_engines_that_cannot_ground_fail_before_decoding() -> None:
+    frames = _RecordingFrames()
+    with pytest.raises(EngineError, match="engine 'counting' cannot find a target"):
+        list(track_frames(_CountingEngine(), frames, None, "a red car"))
+    assert frames.read == []
+    with pytest.raises(EngineError, match="cannot find a target from a sentence"):
+        _CountingEngine().ground(np.zeros((4, 4, 3), np.uint8), "a red car")

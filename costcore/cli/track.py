@@ -1,12 +1,17 @@
 """``python -m costcore track``: run a tracking engine over a video, image folder or sequence.
 
 Writes the toolkit's result format (``x,y,w,h`` with ``%.3f``, one line per frame, line 1 the
-initial box), optionally the per-frame times (``%.8f`` seconds) and a video with the boxes drawn,
+initial box), optionally the per-frame times (``%.8f`` seconds) and a video with the box, the
+score and the frame number drawn (LiteTrack's demo), and reports frames, speed and peak memory,
 so an engine can be benchmarked and eyeballed without the app.
 
 A damaged video (frames its container declares that do not decode) is tracked over the frames
 that do, with a warning naming the missing ones, and the exit code is 1: the results are
 written but shorter than the video, which a script must not take for a complete run.
+
+Without a box (no ``--bbox`` and no first ground-truth box, or ``--ground``), an engine that can
+find the target from a sentence (``uvltrack``) grounds ``--text`` on the first frame and tracks
+from there (UVLTrack's NL mode); other engines are a clear error.
 
 The engine reads the sentence (``--text``, default the sequence's) or, with ``--language-form
 attributes``, VLT's four attribute words (``--language-attributes``, default the sequence's
@@ -33,6 +38,7 @@ from costcore.engines.result_files import (  # noqa: F401  (format_* re-exported
     write_results,
     write_times,
 )
+from costcore.engines.run_report import RunReport, cuda_peak_bytes, peak_rss_bytes, reset_cuda_peak
 from costcore.errors import CostcoreError
 from costcore.fileio import output_file_problem
 from costcore.language import LanguageForm, LanguageInput
@@ -41,6 +47,8 @@ from costcore.language import LanguageForm, LanguageInput
 BOX_COLOR_RGB = (255, 64, 0)
 #: colour of the box on frames where the engine reported losing the target (its last box)
 LOST_COLOR_RGB = (200, 200, 200)
+#: colour of the frame number in the corner
+LABEL_COLOR_RGB = (255, 255, 255)
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
@@ -84,6 +92,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="initial box on the first frame (default for --sequence: its first gt box)",
     )
     parser.add_argument("--text", help="language description (default: the sequence's, else empty)")
+    parser.add_argument(
+        "--ground",
+        action="store_true",
+        help="find the first box from the sentence even when the sequence has one (engines that "
+        "can, e.g. uvltrack; without --bbox and a first box this happens by itself)",
+    )
     add_attribute_words(parser, "default: the sequence's language_attributes.txt")
     add_language_form(
         parser, "default: attributes when --language-attributes is given, else sentence"
@@ -94,8 +108,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--weights",
         type=Path,
-        help="the engine's weights: COST checkpoint folder or TransT .pth; for allinone and "
-        "vlt_tt the authors' checkpoint file or a folder with it",
+        help="the engine's weights: COST checkpoint folder or TransT .pth; for allinone, "
+        "vlt_tt and uvltrack the authors' checkpoint file or a folder with it",
     )
     parser.add_argument("--device", type=_device, default="auto", help="auto, cpu or cuda")
     parser.add_argument(
@@ -133,7 +147,8 @@ def _open_input(args: argparse.Namespace) -> tuple[object, str, Box | None, Lang
 
 
 class BoxVideoWriter:
-    """Writes RGB frames with a box drawn to a video file (BGR for OpenCV, the input's fps)."""
+    """Writes RGB frames with the box, its score and the frame number drawn to a video file
+    (BGR for OpenCV, the input's fps)."""
 
     def __init__(self, path: Path, fps: float, frame_size: tuple[int, int]) -> None:
         import cv2
@@ -147,16 +162,54 @@ class BoxVideoWriter:
         if not self._writer.isOpened():
             raise CostcoreError(f"{path}: cannot write a video here (codec {codec})")
         self._thickness = max(2, round(min(frame_size) / 240))
+        self._font_scale = max(0.4, min(frame_size) / 600)
 
-    def write(self, frame: np.ndarray, box: Box, lost: bool = False) -> None:
+    def write(
+        self,
+        frame: np.ndarray,
+        box: Box,
+        lost: bool = False,
+        score: float | None = None,
+        frame_number: int | None = None,
+    ) -> None:
+        """Draw the box, the score above it (when there is one) and the frame number."""
         import cv2
 
         canvas = np.ascontiguousarray(frame).copy()
         left, top = round(box.x), round(box.y)
         right, bottom = round(box.x + box.w) - 1, round(box.y + box.h) - 1
         color = LOST_COLOR_RGB if lost else BOX_COLOR_RGB
+        if frame_number is not None:
+            self._label(canvas, str(frame_number), 4, 4, LABEL_COLOR_RGB)
+        if score is not None:
+            text = f"{score:.2f}"
+            height = self._text_size(text)[1]
+            gap = self._thickness + 3
+            above = top - gap - height
+            self._label(canvas, text, left, above if above >= 0 else bottom + gap, color)
         cv2.rectangle(canvas, (left, top), (right, bottom), color, self._thickness)
         self._writer.write(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+
+    def _text_size(self, text: str) -> tuple[int, int]:
+        import cv2
+
+        weight = max(1, self._thickness // 2)
+        (width, height), _ = cv2.getTextSize(
+            text, cv2.FONT_HERSHEY_SIMPLEX, self._font_scale, weight
+        )
+        return width, height
+
+    def _label(self, canvas: np.ndarray, text: str, x: int, y: int, color) -> None:  # noqa: ANN001
+        """``text`` with a dark outline, its top-left corner at (x, y), kept inside the frame."""
+        import cv2
+
+        width, height = self._text_size(text)
+        x = min(max(x, 0), canvas.shape[1] - width)
+        baseline = min(max(y, 0), canvas.shape[0] - height - 3) + height
+        weight = max(1, self._thickness // 2)
+        for ink, thick in (((0, 0, 0), weight + 2), (color, weight)):
+            cv2.putText(canvas, text, (x, baseline), cv2.FONT_HERSHEY_SIMPLEX, self._font_scale,
+                        ink, thick, cv2.LINE_AA)  # fmt: skip
 
     def close(self) -> None:
         self._writer.release()
@@ -181,6 +234,20 @@ def check_outputs(out: Path, times: Path | None, video: Path | None) -> None:
         seen[key] = option
 
 
+def _check_grounding(engine: str, can_ground: bool, has_text: bool, asked: bool) -> None:
+    """Without a box the engine must find the target from a sentence: say plainly when not."""
+    if not has_text:
+        if asked:
+            raise CostcoreError("--ground needs a sentence: give --text (or a sequence with one)")
+        raise CostcoreError(
+            "--bbox X Y W H is required with --frames and --video (and for sequences whose "
+            "first frame has no box), unless --text describes the target for an engine that "
+            "can find it (uvltrack)"
+        )
+    if not can_ground:
+        raise CostcoreError(f"engine '{engine}' cannot find a target from a sentence; give --bbox")
+
+
 def _language_form(args: argparse.Namespace) -> LanguageForm:
     if args.language_form is not None:
         return LanguageForm.parse(args.language_form)
@@ -190,10 +257,12 @@ def _language_form(args: argparse.Namespace) -> LanguageForm:
 
 
 def run_track(args: argparse.Namespace) -> int:
-    """Track, write the results (and times, video), and report speed and engine."""
+    """Track, write the results (and times, video), and report engine, speed and memory."""
     from costcore.engines.registry import create_engine, default_engine_name, engine_info
     from costcore.engines.run import track_frames
 
+    if args.ground and args.bbox is not None:
+        raise CostcoreError("--ground finds the first box from the sentence: drop --bbox")
     source, name, sequence_box, sequence_language = _open_input(args)
     try:
         out = args.out if args.out is not None else Path(f"{name}.txt")
@@ -202,11 +271,8 @@ def run_track(args: argparse.Namespace) -> int:
         if damage is not None:
             print(f"warning: {damage.describe()}", file=sys.stderr)
         box = Box(*args.bbox) if args.bbox is not None else sequence_box
-        if box is None:
-            raise CostcoreError(
-                "--bbox X Y W H is required with --frames and --video "
-                "(and for sequences whose first frame has no box)"
-            )
+        if args.ground:
+            box = None
         language = LanguageInput(
             args.text if args.text is not None else sequence_language.sentence,
             args.language_attributes or sequence_language.attributes,
@@ -219,6 +285,8 @@ def run_track(args: argparse.Namespace) -> int:
             )
         engine_name = args.engine or default_engine_name(args.weights)
         info = engine_info(engine_name)
+        if box is None:
+            _check_grounding(engine_name, info.can_ground, language.has(form), args.ground)
         if args.weights is not None and not info.takes_weights:
             print(
                 f"note: engine '{engine_name}' uses no weights; ignoring --weights", file=sys.stderr
@@ -239,16 +307,19 @@ def run_track(args: argparse.Namespace) -> int:
         boxes: list[Box] = []
         seconds: list[float] = []
         lost_frames = 0
+        found = None
         progress = ProgressBar(f"track {name}")
+        reset_cuda_peak(engine.device)
         started = time.perf_counter()
         try:
             for step in track_frames(engine, source, box, language, stop=count):
-                lost = step.result.lost
+                result, lost = step.result, step.result.lost
                 lost_frames += lost
-                boxes.append(Box(*step.result.box))
+                found = result if step.grounded else found
+                boxes.append(Box(*result.box))
                 seconds.append(step.seconds)
                 if writer is not None:
-                    writer.write(step.frame, step.result.box, lost)
+                    writer.write(step.frame, result.box, lost, result.score, step.index + 1)
                 progress(len(boxes), count)
         except BaseException:
             if writer is not None:  # no half-written video left behind
@@ -268,15 +339,18 @@ def run_track(args: argparse.Namespace) -> int:
     except OSError as error:  # checked before tracking; the disk can still fill up
         raise CostcoreError(f"cannot write the results: {error}") from None
 
-    tracked = max(len(seconds) - 1, 0)
-    engine_fps = tracked / max(sum(seconds[1:]), 1e-9)
+    report = RunReport(
+        len(boxes), sum(seconds[1:]), wall, peak_rss_bytes(), cuda_peak_bytes(engine.device),
+        lost_frames,
+    )  # fmt: skip
     print(f"engine: {engine.describe()} - {info.description}")
     if form is LanguageForm.ATTRIBUTES:
         print(f"language (attribute words): {text}")
-    print(
-        f"{len(boxes)} frames, {engine_fps:.1f} FPS tracking, {len(boxes) / wall:.1f} FPS overall"
-        + (f", target lost on {lost_frames} frames" if lost_frames else "")
-    )
+    if found is not None:
+        score = "" if found.score is None else f" (score {found.score:.2f})"
+        print(f"target found from the sentence: {format_results([found.box]).strip()}{score}")
+    for line in report.lines():
+        print(line)
     print(f"results: {out}")
     if args.times is not None:
         print(f"times: {args.times}")

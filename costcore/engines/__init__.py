@@ -1,11 +1,11 @@
-"""Tracking engines behind one interface: COST/TransT, All-in-One, VLT_TT, OpenCV CSRT/KCF, and
-interpolation.
+"""Tracking engines behind one interface: COST/TransT, All-in-One, VLT_TT, UVLTrack, OpenCV
+CSRT/KCF, and interpolation.
 
 Import what you need from here; nothing heavy (torch, OpenCV's trackers) is imported until an
 engine is created, so the app can list engines at start-up for free.
 """
 
-from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.engines.base import GroundingResult, TrackerEngine, TrackResult
 from costcore.engines.errors import EngineError, WeightsError
 from costcore.engines.registry import (
     EngineInfo,
@@ -13,12 +13,14 @@ from costcore.engines.registry import (
     create_engine,
     default_engine_name,
     engine_info,
+    grounding_engines,
     register_engine,
 )
 
 __all__ = [
     "EngineError",
     "EngineInfo",
+    "GroundingResult",
     "TrackResult",
     "TrackerEngine",
     "WeightsError",
@@ -26,5 +28,6 @@ __all__ = [
     "create_engine",
     "default_engine_name",
     "engine_info",
+    "grounding_engines",
     "register_engine",
 ]

@@ -4,6 +4,9 @@ An engine is initialised once with a frame, the target's box and the language de
 then stepped frame by frame. Engines are plug-ins: the app and the CLI know only this module
 and the registry, so a new tracker is a new module, nothing else.
 
+Engines that can ground (``can_ground``, e.g. UVLTrack) also find the target from the sentence
+alone: :meth:`TrackerEngine.ground` proposes the first box, so tracking can start without one.
+
 Language reaches ``initialize`` as one string, as VLT and COST read it. A video may say it two
 ways (the sentence, or VLT's four attribute words: ``costcore.language``); callers hand a
 :class:`~costcore.language.LanguageInput` to :func:`costcore.engines.run.track_frames`, which
@@ -43,6 +46,18 @@ class TrackResult:
     lost: bool = False
 
 
+@dataclass(frozen=True)
+class GroundingResult:
+    """Where a sentence puts the target in a frame: a proposal the annotator accepts or redraws.
+
+    ``score`` is the engine's confidence in [0, 1] (None when it has none).
+    """
+
+    box: Box
+    score: float | None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
 class TrackerEngine(ABC):
     """Initialise with (RGB frame, box, text), then ``step`` once per following frame."""
 
@@ -54,6 +69,8 @@ class TrackerEngine(ABC):
     language_form: LanguageForm = LanguageForm.SENTENCE
     #: what the weights are (file, tensor count, checksum), shown by :meth:`describe`
     summary: str = ""
+    #: whether :meth:`ground` can find the target from a sentence alone (no box)
+    can_ground: bool = False
 
     @property
     def device(self) -> str:
@@ -67,6 +84,11 @@ class TrackerEngine(ABC):
     @abstractmethod
     def step(self, frame: np.ndarray) -> TrackResult:
         """Track into the next frame (RGB uint8) and return the result."""
+
+    def ground(self, frame: np.ndarray, text: str | LanguageInput) -> GroundingResult:
+        """The box ``text`` describes in ``frame`` (RGB uint8), without changing the tracking
+        state; engines that cannot (``can_ground`` False) raise EngineError."""
+        raise EngineError(f"engine '{self.name}' cannot find a target from a sentence")
 
     def language_text(self, language: str | LanguageInput) -> str:
         """The text ``initialize`` gets: a string as it is, a :class:`LanguageInput` rendered

@@ -4,8 +4,8 @@ Engines register a factory under a short name with a one-line description. Facto
 given as ``"module:attribute"`` strings, resolved only when the engine is created, so importing
 this module (and listing engines in the app's menu) imports neither torch nor OpenCV's trackers:
 the app starts fast and a missing optional dependency only matters for the engine that needs it.
-A new tracker (UVLTrack, LiteTrack, ...) is one new module plus one ``register_engine`` call
-below, as All-in-One and VLT_TT are; the app's engine picker and the CLI list from here.
+A new tracker (LiteTrack, ...) is one new module plus one ``register_engine`` call below, as
+All-in-One, VLT_TT and UVLTrack are; the app's engine picker and the CLI list from here.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class EngineInfo:
     needs_weights: bool = False
     #: what ``weights`` must be, for error messages
     weights_hint: str = "a COST checkpoint folder or a TransT .pth file"
+    #: the engine can find the target from a sentence alone (``TrackerEngine.ground``), so a
+    #: caller may offer "find the target" without building the engine or importing torch
+    can_ground: bool = False
 
     def load_factory(self) -> EngineFactory:
         """Import the factory now (the only place an engine's heavy imports happen)."""
@@ -71,6 +74,7 @@ def register_engine(
     needs_weights: bool = False,
     replace: bool = False,
     weights_hint: str | None = None,
+    can_ground: bool = False,
 ) -> None:
     """Make an engine available under ``name`` (lower case, no spaces)."""
     if not name or name != name.strip().lower() or " " in name:
@@ -81,13 +85,24 @@ def register_engine(
         raise ValueError(f"lazy factories are 'module:attribute', got {factory!r}")
     hint = {} if weights_hint is None else {"weights_hint": weights_hint}
     _ENGINES[name] = EngineInfo(
-        name, description, factory, takes_weights or needs_weights, needs_weights, **hint
+        name,
+        description,
+        factory,
+        takes_weights or needs_weights,
+        needs_weights,
+        can_ground=can_ground,
+        **hint,
     )
 
 
 def available_engines() -> dict[str, str]:
     """Registered engine names and their one-line descriptions, in registration order."""
     return {name: info.description for name, info in _ENGINES.items()}
+
+
+def grounding_engines() -> list[str]:
+    """Names of the engines that can find the target from a sentence, in registration order."""
+    return [name for name, info in _ENGINES.items() if info.can_ground]
 
 
 def engine_info(name: str) -> EngineInfo:
@@ -170,6 +185,14 @@ register_engine(
     "VLT_TT vision-language tracker (ModaMixer, TransT fusion; the authors' .pth or a folder)",
     needs_weights=True,
     weights_hint="VLT_TT's checkpoint file, or a folder with it, config.json and bert/",
+)
+register_engine(
+    "uvltrack",
+    "costcore.engines.uvltrack:create_uvltrack_engine",
+    "UVLTrack vision-language tracker (box, sentence or both; finds the target from a sentence)",
+    needs_weights=True,
+    weights_hint="UVLTrack's checkpoint file, or a folder with it, config.json and bert/",
+    can_ground=True,
 )
 register_engine(
     "csrt",

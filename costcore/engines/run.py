@@ -16,6 +16,7 @@ import numpy as np
 
 from costcore.boxes import Box
 from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.engines.errors import EngineError
 from costcore.errors import Cancelled
 from costcore.language import LanguageInput
 
@@ -34,7 +35,9 @@ class TrackStep:
     """One frame of a run: its index, the engine's result, and the engine's time in seconds.
 
     The first step is the initialisation frame: its result holds the given box (score None)
-    and ``seconds`` is the initialisation time (language features included, for COST).
+    and ``seconds`` is the initialisation time (language features included, for COST). When
+    the box was found from the sentence (``grounded``), it holds the found box and the
+    engine's grounding score, and ``seconds`` includes the grounding.
     """
 
     index: int
@@ -43,12 +46,14 @@ class TrackStep:
     initial: bool = False
     #: the RGB frame the step ran on, so callers that draw or cache it need not decode it again
     frame: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: the initial box was found from the sentence (``engine.ground``), not given
+    grounded: bool = False
 
 
 def track_frames(
     engine: TrackerEngine,
     frames: FrameReader,
-    box: Box,
+    box: Box | None,
     text: str | LanguageInput = "",
     *,
     start: int = 0,
@@ -63,6 +68,8 @@ def track_frames(
     in ``seconds``. ``cancelled`` is polled before every frame and raises :class:`Cancelled`.
     ``text`` is the description as a string, or a :class:`LanguageInput` rendered in the
     engine's ``language_form`` (sentence or attribute words) before anything runs.
+    Without a ``box`` the engine finds the target from the text first (``engine.ground``; an
+    EngineError for engines that cannot) - UVLTrack's NL mode.
     """
     count = frames.frame_count
     if not 0 <= start < count:
@@ -73,12 +80,21 @@ def track_frames(
     stop = max(min(stop, count), -1)
 
     language = engine.language_text(text)  # a missing form fails before any decoding
+    grounded = box is None
+    if grounded and not engine.can_ground:  # fail before any decoding
+        raise EngineError(f"engine '{engine.name}' cannot find a target from a sentence")
     frame = frames.frame(start)
     began = time.perf_counter()
-    engine.initialize(frame, Box(*box), language)
+    if grounded:
+        found = engine.ground(frame, language)
+        initial = TrackResult(
+            found.box, found.score, engine.name, timings_ms=dict(found.timings_ms)
+        )
+    else:
+        initial = TrackResult(Box(*box), None, engine.name)
+    engine.initialize(frame, initial.box, language)
     seconds = time.perf_counter() - began
-    initial = TrackResult(Box(*box), None, engine.name)
-    yield TrackStep(start, initial, seconds, initial=True, frame=frame)
+    yield TrackStep(start, initial, seconds, initial=True, grounded=grounded, frame=frame)
 
     for index in range(start + direction, stop, direction):
         if cancelled is not None and cancelled():
