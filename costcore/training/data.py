@@ -6,7 +6,7 @@ One sample (TransT's sampler and processing, with our tracker's crop geometry):
    among the visible frames at most ``max_gap`` frames away (another frame when there is one);
 2. each box is jittered (pytracking's ``_get_jittered_box``: size x exp(N(0, s)) per side,
    centre + U(-0.5, 0.5) x c x sqrt(w h)) and cropped around with
-   :class:`costcore.tracker.SearchCrop` - the very geometry the tracker uses online (factor 2
+   :class:`costcore.crops.transt.SearchCrop` - the very geometry the tracker uses online (factor 2
    -> template_size, factor 4 -> search_size, outside pixels filled with the frame's mean);
 3. the label is the true box in the search crop, normalised (cx, cy, w, h), via
    :meth:`SearchCrop.to_crop`;
@@ -34,9 +34,9 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from costcore.boxes import Box
+from costcore.crops.transt import SearchCrop
 from costcore.errors import VideoError
 from costcore.model.config import COSTConfig
-from costcore.tracker.crop import SearchCrop
 from costcore.training.config import TrainingConfig
 from costcore.training.sequences import TrainingSequence
 from costcore.video import open_uncached

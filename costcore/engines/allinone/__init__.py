@@ -68,7 +68,7 @@ def create_allinone_engine(
     try:
         import torch  # noqa: F401
 
-        from costcore.tracker.cost_tracker import resolve_device
+        from costcore.torch_device import resolve_device
     except ImportError as error:
         raise EngineError(f"the All-in-One engine needs torch ({error})") from error
     try:

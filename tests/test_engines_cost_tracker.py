@@ -1,4 +1,5 @@
-"""The online tracker end to end: tiny random COST/TransT models and a scripted head."""
+"""The online COST/TransT tracker end to end: tiny random models, a scripted head, TransT's
+window and clipping rules."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import torch
 
 from costcore.boxes import Box
 from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.engines.cost import COSTTracker, COSTTrackerParams
+from costcore.engines.cost.postprocess import choose_candidate, clip_state, hann_window
 from costcore.model import COSTModel
 from costcore.model.cost import TemplateState
 from costcore.model.testing import tiny_config, tiny_model
-from costcore.tracker import COSTTracker
 
 
 def _frame(seed: int, height: int = 240, width: int = 360) -> np.ndarray:
@@ -155,7 +157,9 @@ def test_usage_errors(cost_model) -> None:
     with pytest.raises(ValueError):
         tracker.initialize(_frame(0)[:, :, 0], Box(10, 10, 5, 5), "x")
     with pytest.raises(ValueError):
-        COSTTracker(cost_model, device="cpu", autocast="int8")
+        COSTTrackerParams(autocast="int8")
+    with pytest.raises(ValueError, match="template_size .128. must be the network's .64."):
+        COSTTracker(cost_model, device="cpu", params=COSTTrackerParams())  # TransT's sizes
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA path")
@@ -166,7 +170,8 @@ def test_cuda_request_without_cuda_is_an_error(cost_model) -> None:
 
 
 def test_bf16_autocast_runs(cost_model) -> None:
-    tracker = COSTTracker(cost_model, device="cpu", autocast="bf16")
+    params = COSTTrackerParams.for_model(cost_model.config, autocast="bf16")
+    tracker = COSTTracker(cost_model, device="cpu", params=params)
     tracker.initialize(_frame(0), Box(100, 80, 40, 30), "a blue truck")
     result = tracker.track(_frame(1))
     assert result.box.is_valid() and result.score_map.dtype == np.float32
@@ -187,3 +192,20 @@ def test_real_sequence_frames(crossing, cost_model) -> None:
         result = tracker.track(frame)
         height, width = frame.shape[:2]
         assert result.box.is_valid() and result.box.x + result.box.w <= width
+
+
+def test_hann_window_and_choice() -> None:
+    window = hann_window(4)
+    assert window.shape == (16,) and window.dtype == np.float32
+    assert np.allclose(window.reshape(4, 4), np.outer(np.hanning(4), np.hanning(4)))
+    flat = np.zeros(25, np.float32)
+    flat[0] = 0.9  # a corner peak loses against the window centre at influence 0.49
+    assert choose_candidate(flat, 0.49) == 12
+    assert choose_candidate(flat, 0.0) == 0
+    with pytest.raises(ValueError):
+        choose_candidate(np.zeros(10), 0.49)
+
+
+def test_clip_state_is_transt_s_bbox_clip() -> None:
+    assert clip_state(-5.0, 50.0, 3.0, 500.0, 200, 100) == (0.0, 50.0, 10.0, 100.0)
+    assert clip_state(250.0, 120.0, 40.0, 30.0, 200, 100) == (200.0, 100.0, 40.0, 30.0)

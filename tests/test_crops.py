@@ -1,4 +1,4 @@
-"""Crop geometry: TransT's side formula, exact crop <-> frame mapping, mean-colour padding."""
+"""TransT's crop geometry: side formula, exact crop <-> frame mapping, mean-colour padding."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costcore.boxes import Box
-from costcore.tracker import SearchCrop, choose_candidate, clip_state, crop_side, hann_window
+from costcore.crops.transt import SearchCrop, crop_side
 
 FILL = (11.0, 22.0, 33.0)
 
@@ -94,20 +94,3 @@ def test_crop_far_outside_the_image_is_all_fill() -> None:
     frame = np.zeros((50, 50, 3), np.uint8)
     patch = SearchCrop(500.0, 500.0, 40.0, 32).extract(frame, FILL)
     assert (patch == np.array(FILL, np.uint8)).all()
-
-
-def test_hann_window_and_choice() -> None:
-    window = hann_window(4)
-    assert window.shape == (16,) and window.dtype == np.float32
-    assert np.allclose(window.reshape(4, 4), np.outer(np.hanning(4), np.hanning(4)))
-    flat = np.zeros(25, np.float32)
-    flat[0] = 0.9  # a corner peak loses against the window centre at influence 0.49
-    assert choose_candidate(flat, 0.49) == 12
-    assert choose_candidate(flat, 0.0) == 0
-    with pytest.raises(ValueError):
-        choose_candidate(np.zeros(10), 0.49)
-
-
-def test_clip_state_is_transt_s_bbox_clip() -> None:
-    assert clip_state(-5.0, 50.0, 3.0, 500.0, 200, 100) == (0.0, 50.0, 10.0, 100.0)
-    assert clip_state(250.0, 120.0, 40.0, 30.0, 200, 100) == (200.0, 100.0, 40.0, 30.0)
