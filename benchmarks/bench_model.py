@@ -40,7 +40,7 @@ def build_cost(vocab_dir: Path) -> COSTModel:
         text_encoder_config=BertConfig().to_dict(),
         tokenizer=str(write_tiny_vocab(vocab_dir)),
     )
-    return COSTModel(config).eval()
+    return COSTModel.from_config(config).eval()
 
 
 def print_parameters(model: COSTModel) -> None:

@@ -32,6 +32,7 @@ import torch
 
 from costcore.errors import FormatError
 from costcore.fileio import atomic_write_text, move_folder_into_place
+from costcore.frozen_config import read_json_object
 from costcore.model.checkpoint import save_checkpoint
 from costcore.model.cost import COSTModel
 
@@ -134,12 +135,9 @@ def write_run_file(run_dir: str | Path, data: dict[str, Any]) -> None:
 
 def read_run_file(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / RUN_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FormatError(path, "no run here to resume (run.json is missing)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FormatError(path, f"cannot read the run description ({error})") from error
+    if not path.exists():
+        raise FormatError(path, "no run here to resume (run.json is missing)")
+    data = read_json_object(path, "run description")
     if not isinstance(data, dict) or not {"model", "training", "data"} <= set(data):
         raise FormatError(path, "run.json needs model, training and data")
     return data

@@ -47,10 +47,11 @@ def load_weights(weights: str | PathLike[str], device: str = "auto") -> tuple[ob
     try:
         model, summary = load_model(path, resolved)
     except FormatError as error:  # names the offending file, maybe relative to the checkpoint
+        where = path if error.path is None else error.path
         message = f"cannot load weights: {error.message}"
-        if not str(error.path).startswith(str(path)):
+        if not str(where).startswith(str(path)):
             message += f" (loading {path})"
-        raise WeightsError(error.path, message) from error
+        raise WeightsError(where, message) from error
     except CostcoreError:
         raise
     except (OSError, ValueError, RuntimeError, KeyError) as error:

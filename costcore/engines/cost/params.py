@@ -9,37 +9,34 @@ the network's (its feature maps and, for COST, its learned token positions depen
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from costcore.frozen_config import FrozenConfig, setting
 
 if TYPE_CHECKING:
     from costcore.model.config import COSTConfig
 
-#: ``autocast`` values and the torch dtype names they stand for
-AUTOCAST_CHOICES = (None, "bf16", "fp16")
+#: ``autocast`` values besides None (float32): the reduced precisions torch.autocast offers
+AUTOCAST_CHOICES = ("bf16", "fp16")
 
 
 @dataclass(frozen=True)
-class COSTTrackerParams:
+class COSTTrackerParams(FrozenConfig):
     """How the online tracker crops, scores and bounds; one frozen value per tracker."""
 
-    template_factor: float = 2.0
-    template_size: int = 128
-    search_factor: float = 4.0
-    search_size: int = 256
-    #: weight of the Hann-window prior against the score (TransT: 0.49)
-    window_influence: float = 0.49
-    #: the box never gets narrower or shorter than this (pixels; TransT's ``_bbox_clip``)
-    min_size: float = 10.0
-    #: reduced-precision inference: None (float32), "bf16" or "fp16" (meant for CUDA)
-    autocast: str | None = None
+    what = "COST tracker parameters"
 
-    def __post_init__(self) -> None:
-        if self.autocast not in AUTOCAST_CHOICES:
-            raise ValueError(f"autocast must be None, 'bf16' or 'fp16', not {self.autocast!r}")
-        if not 0.0 <= self.window_influence <= 1.0:
-            raise ValueError("window_influence must be in [0, 1]")
+    template_factor: float = setting(2.0, above=0.0, maximum=64.0)
+    template_size: int = setting(128, minimum=8, maximum=1024)
+    search_factor: float = setting(4.0, above=0.0, maximum=64.0)
+    search_size: int = setting(256, minimum=8, maximum=2048)
+    #: weight of the Hann-window prior against the score (TransT: 0.49)
+    window_influence: float = setting(0.49, minimum=0.0, maximum=1.0)
+    #: the box never gets narrower or shorter than this (pixels; TransT's ``_bbox_clip``)
+    min_size: float = setting(10.0, minimum=0.0, maximum=100_000.0)
+    #: reduced-precision inference: None (float32), "bf16" or "fp16" (meant for CUDA)
+    autocast: str | None = setting(None, choices=AUTOCAST_CHOICES)
 
     @classmethod
     def for_model(cls, config: COSTConfig, **changes: Any) -> COSTTrackerParams:
@@ -52,6 +49,3 @@ class COSTTrackerParams:
         }
         values.update(changes)
         return cls(**values)
-
-    def replace(self, **changes: Any) -> COSTTrackerParams:
-        return dataclasses.replace(self, **changes)
