@@ -1,10 +1,14 @@
-"""The pysot crop (SOTS' ``siam_crop(..., pysot_crop=True)``), used by VLT_TT and TransInMo.
+"""The pysot crop (``get_subwindow``), as TransT's tracker, VLT_TT and TransInMo cut theirs.
+
+TransT's ``pytracking/tracker/base/basetracker.py`` and SOTS' ``siam_crop(..., pysot_crop=True)``
+both cut this way; the COST/TransT and VLT_TT engines use it online.
 
 A square of ``side`` pixels centred on ``(cx, cy)``: its first pixel is
 ``floor(c - (side + 1) / 2 + 0.5)``, it spans ``side`` whole pixels, pixels outside the image
 take the first frame's mean colour *truncated to integers* (the mean is written into a uint8
 image), and the square is resized with ``cv2.resize`` (bilinear) unless it already has the
-output size. It differs from TransT's and OSTrack's crops, so it has its own module.
+output size. It differs from the sub-pixel crop of :mod:`costcore.crops.transt` (training)
+and from OSTrack's (:mod:`costcore.crops.ostrack`), so it has its own module.
 """
 
 from __future__ import annotations

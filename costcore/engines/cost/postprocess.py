@@ -12,8 +12,9 @@ MIN_BOX_SIZE = 10.0
 
 @lru_cache(maxsize=8)
 def hann_window(side: int) -> np.ndarray:
-    """Flattened outer product of ``np.hanning(side)`` (row-major, like the token order)."""
-    window = np.outer(np.hanning(side), np.hanning(side)).astype(np.float32).ravel()
+    """Flattened outer product of ``np.hanning(side)`` (row-major, like the token order), in
+    float64 as TransT computes it (the blend with float32 scores is then float64 too)."""
+    window = np.outer(np.hanning(side), np.hanning(side)).ravel()
     window.setflags(write=False)
     return window
 

@@ -4,9 +4,18 @@ At ``initialize`` the template crop (factor 2, 128 px) is encoded and the descri
 through BERT once; both are cached for the whole video (no template update, as in the paper).
 Each ``track`` crops the search region (factor 4, 256 px) around the previous box, runs the
 visual branch, the visual-linguistic fusion and the head, picks the best candidate under a
-Hann-window prior, maps its box back to the frame and clips it (TransT's rules). The numbers
-(factors, sizes, window influence, minimum size, precision) are a
-:class:`~costcore.engines.cost.params.COSTTrackerParams`.
+Hann-window prior, maps its box back to the frame and keeps its centre in the image and its
+size in [min_size, image size] (TransT's ``_bbox_clip``). The numbers (factors, sizes, window
+influence, minimum size, precision) are a :class:`~costcore.engines.cost.params.COSTTrackerParams`.
+
+Exactly as TransT's tracker (``pytracking/tracker/transt``), whose weights we load:
+
+- crops are cut in whole pixels by :func:`costcore.crops.pysot.pysot_crop` (TransT's
+  ``get_subwindow``: first pixel ``floor(c - (side + 1) / 2 + 0.5)``, cv2.resize, padding with
+  the first frame's mean colour truncated to uint8), while the head's box is mapped back from
+  the unrounded origin ``c - side / 2`` (:meth:`SearchCrop.to_frame`), as TransT does;
+- the returned box is the state itself, *not* clipped to the image: near a border it may
+  extend past it. Callers that show or export boxes clip them (the assist jobs do).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import numpy as np
 import torch
 
 from costcore.boxes import Box
+from costcore.crops.pysot import pysot_crop
 from costcore.crops.transt import SearchCrop
 from costcore.engines.base import TrackerEngine, TrackResult
 from costcore.engines.cost.params import COSTTrackerParams
@@ -66,7 +76,7 @@ class COSTTracker(TrackerEngine):
         self.config = config
         self._template: TemplateState | None = None
         self._language: LanguageState | None = None
-        self._fill = (0.0, 0.0, 0.0)
+        self._fill = np.zeros(3)  # the first frame's mean colour (float64)
         self._state = (0.0, 0.0, 0.0, 0.0)  # cx, cy, w, h (TransT's clipped state)
         self.init_timings_ms: dict[str, float] = {}
         self._pending_timings: dict[str, float] = {}
@@ -104,7 +114,7 @@ class COSTTracker(TrackerEngine):
         if not box.is_valid():
             raise ValueError(f"the initial box must have a positive size, got {box}")
         # TransT pads every crop of the video with the first frame's mean colour
-        self._fill = tuple(float(c) for c in frame.reshape(-1, 3).mean(axis=0))
+        self._fill = frame.mean(axis=(0, 1))
         self._state = (*box.center, box.w, box.h)
         params = self.params
         crop = SearchCrop.around(box, params.template_factor, params.template_size)
@@ -112,7 +122,7 @@ class COSTTracker(TrackerEngine):
         with self._inference():
             with self._timer(timings, "template"):
                 self._template = self.model.encode_template(
-                    self._to_tensor(crop.extract(frame, self._fill))
+                    self._to_tensor(self._cut(frame, crop)[0])
                 )
             if self.model.visual_only:
                 self._language = None  # TransT: no language, nothing to time
@@ -140,7 +150,8 @@ class COSTTracker(TrackerEngine):
         )
         with self._inference():
             with self._timer(timings, "crop"):
-                search = self._to_tensor(crop.extract(frame, self._fill))
+                patch, region = self._cut(frame, crop)
+                search = self._to_tensor(patch)
             with self._timer(timings, "visual"):
                 tokens = self.model.visual(search, self._template)
             with self._timer(timings, "fusion"):
@@ -158,15 +169,22 @@ class COSTTracker(TrackerEngine):
         side = self.model.score_map_size
         cx, cy, w, h = self._state
         return TrackResult(
-            box=Box(cx - w / 2, cy - h / 2, w, h).clipped(width, height),
+            box=Box(cx - w / 2, cy - h / 2, w, h),  # unclipped, as TransT reports it
             score=float(scores[best]),
             engine=self.name,
             score_map=scores.reshape(side, side).astype(np.float32),
-            search_region=crop.region,
+            search_region=region,
             timings_ms=timings,
         )
 
     # --- helpers -------------------------------------------------------------------------------
+    def _cut(self, frame: np.ndarray, crop: SearchCrop) -> tuple[np.ndarray, Box]:
+        """The crop's pixels as TransT cuts them (whole pixels, resized, mean-colour padding)
+        and the frame square they come from (what the score map covers)."""
+        side = int(crop.side)
+        patch, cut = pysot_crop(frame, (crop.cx, crop.cy), crop.output_size, side, self._fill)
+        return patch, cut.region
+
     def _to_tensor(self, crop: np.ndarray) -> torch.Tensor:
         """uint8 HxWx3 -> float (1, 3, H, W) in [0, 1] on the device (converted after upload)."""
         tensor = torch.from_numpy(np.ascontiguousarray(crop)).to(self._device)
