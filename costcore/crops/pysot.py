@@ -38,43 +38,27 @@ class PysotCrop:
 def pysot_crop(
     image: np.ndarray, center: tuple[float, float], output_size: int, side: float, fill: np.ndarray
 ) -> tuple[np.ndarray, PysotCrop]:
-    """The ``output_size`` square crop of ``side`` pixels around ``center``, as SOTS cuts it."""
-    sz = side
-    rows, cols, channels = image.shape
+    """The ``output_size`` square crop of ``side`` pixels around ``center``, as SOTS cuts it.
+
+    The authors pad the whole image before cutting; every padded pixel is the fill colour, so
+    the square is built directly (the same bytes, without copying a 1080p frame per crop).
+    """
+    rows, cols = image.shape[:2]
     c = (side + 1) / 2
-    context_xmin = np.floor(center[0] - c + 0.5)
-    context_ymin = np.floor(center[1] - c + 0.5)
-    context_xmax = context_xmin + sz - 1
-    context_ymax = context_ymin + sz - 1
-    crop = PysotCrop(float(context_xmin), float(context_ymin), float(sz))
-    left_pad = int(max(0.0, -context_xmin))
-    top_pad = int(max(0.0, -context_ymin))
-    right_pad = int(max(0.0, context_xmax - cols + 1))
-    bottom_pad = int(max(0.0, context_ymax - rows + 1))
-    context_xmin += left_pad
-    context_xmax += left_pad
-    context_ymin += top_pad
-    context_ymax += top_pad
-    if any([top_pad, bottom_pad, left_pad, right_pad]):
-        padded = np.zeros(
-            (rows + top_pad + bottom_pad, cols + left_pad + right_pad, channels), np.uint8
-        )
-        padded[top_pad : top_pad + rows, left_pad : left_pad + cols, :] = image
-        # a float colour written into uint8 pixels: numpy truncates, as in SOTS
-        if top_pad:
-            padded[0:top_pad, left_pad : left_pad + cols, :] = fill
-        if bottom_pad:
-            padded[rows + top_pad :, left_pad : left_pad + cols, :] = fill
-        if left_pad:
-            padded[:, 0:left_pad, :] = fill
-        if right_pad:
-            padded[:, cols + left_pad :, :] = fill
-        source = padded
+    x0 = float(np.floor(center[0] - c + 0.5))
+    y0 = float(np.floor(center[1] - c + 0.5))
+    crop = PysotCrop(x0, y0, float(side))
+    size = int(side)  # the authors' slices span int(side) pixels
+    left, top = int(x0), int(y0)
+    x1, y1 = max(left, 0), max(top, 0)
+    x2, y2 = min(left + size, cols), min(top + size, rows)
+    if (x1, y1, x2, y2) == (left, top, left + size, top + size):
+        patch = image[y1:y2, x1:x2]
     else:
-        source = image
-    patch = source[
-        int(context_ymin) : int(context_ymax + 1), int(context_xmin) : int(context_xmax + 1), :
-    ]
+        patch = np.empty((size, size, image.shape[2]), np.uint8)
+        patch[:] = fill  # a float colour written into uint8 pixels: truncated, as in SOTS
+        if x2 > x1 and y2 > y1:
+            patch[y1 - top : y2 - top, x1 - left : x2 - left] = image[y1:y2, x1:x2]
     if not np.array_equal(output_size, side):
         patch = cv2.resize(patch, (output_size, output_size))
     return patch, crop
