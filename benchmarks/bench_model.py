@@ -24,10 +24,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from costcore.boxes import Box  # noqa: E402
+from costcore.engines.cost import COSTTracker, COSTTrackerParams  # noqa: E402
 from costcore.model import COSTConfig, COSTModel, count_parameters  # noqa: E402
 from costcore.model.cost import PAPER_PARAMETERS_M  # noqa: E402
 from costcore.model.testing import write_tiny_vocab  # noqa: E402
-from costcore.tracker import COSTTracker  # noqa: E402
 
 STAGES = ("crop", "visual", "fusion", "prediction", "total")
 
@@ -40,7 +40,7 @@ def build_cost(vocab_dir: Path) -> COSTModel:
         text_encoder_config=BertConfig().to_dict(),
         tokenizer=str(write_tiny_vocab(vocab_dir)),
     )
-    return COSTModel(config).eval()
+    return COSTModel.from_config(config).eval()
 
 
 def print_parameters(model: COSTModel) -> None:
@@ -73,7 +73,8 @@ def benchmark(
     width, height = frame_size
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(4)]
-    tracker = COSTTracker(model, device=device, autocast=autocast)
+    params = COSTTrackerParams.for_model(model.config, autocast=autocast)
+    tracker = COSTTracker(model, device=device, params=params)
     box = Box(width / 2 - 20, height / 2 - 15, 40, 30)
     on_cuda = tracker.device.startswith("cuda")
     if on_cuda:

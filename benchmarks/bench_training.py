@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from costcore.model import COSTConfig, count_parameters  # noqa: E402
 from costcore.model.testing import write_tiny_vocab  # noqa: E402
-from costcore.tracker import resolve_device  # noqa: E402
+from costcore.torch_device import resolve_device  # noqa: E402
 from costcore.training import (  # noqa: E402
     PairDataset,
     StepBatchSampler,

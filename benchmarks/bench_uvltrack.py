@@ -40,7 +40,7 @@ from costcore.engines.uvltrack.network import UVLTrackNet  # noqa: E402
 from costcore.engines.uvltrack.tracker import UVLTrackTracker  # noqa: E402
 from costcore.model.language import load_tokenizer  # noqa: E402
 from costcore.model.testing import write_tiny_vocab  # noqa: E402
-from costcore.tracker.cost_tracker import resolve_device  # noqa: E402
+from costcore.torch_device import resolve_device  # noqa: E402
 
 STAGES = ("crop", "network", "prediction", "total")
 TOWERS = ("conv_cls", "conv_offset", "conv_bbox", "conv_bbox_grounding")

@@ -75,3 +75,40 @@ class ExportError(CostcoreError):
 
 class Cancelled(CostcoreError):
     """Long work (export, decoding, tracking) was cancelled by the user; nothing was changed."""
+
+
+class ConfigError(FormatError):
+    """A configuration value that cannot be used: an unknown or missing field, a wrong type, a
+    value out of range, or a network too big to build. ``field`` names it (None when the
+    problem is the file as a whole); ``path`` is the file it came from, or None for values
+    given in code, which then read ``"<what>: field 'x': ..."``.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        message: str,
+        field: str | None = None,
+        line: int | None = None,
+        what: str = "config",
+    ) -> None:
+        self.field = field
+        self.detail = message
+        self.what = what
+        text = message if field is None else f"field {field!r}: {message}"
+        if path is not None:
+            super().__init__(path, text, line)
+            return
+        self.path = None  # type: ignore[assignment]
+        self.line = line
+        self.message = text
+        Exception.__init__(self, f"{what}: {text}")
+
+    def in_file(self, path: str | Path, line: int | None = None) -> ConfigError:
+        """The same problem, now naming the file the values were read from."""
+        return ConfigError(path, self.detail, self.field, line or self.line, self.what)
+
+    def within(self, section: str) -> ConfigError:
+        """The same problem in a config nested under ``section`` of a bigger one."""
+        field = section if self.field is None else f"{section}.{self.field}"
+        return ConfigError(self.path, self.detail, field, self.line, self.what)

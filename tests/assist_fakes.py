@@ -24,17 +24,21 @@ def drift_right(index: int, start: int, box: Box) -> Box:
 
 
 class IndexFrames:
-    """``count`` tiny frames; pixel [0, 0, 0] is the frame index modulo 256."""
+    """``count`` black frames of ``size`` (width, height; large enough for the boxes the tests
+    script, since engine boxes are clipped to the frame); pixel [0, 0, 0] is the frame index
+    modulo 256. (np.zeros pages are not touched, so big frames cost nothing.)"""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, size: tuple[int, int] = (1280, 720)) -> None:
         self.frame_count = count
+        self.size = size
         self.reads = 0
 
     def frame(self, index: int) -> np.ndarray:
         if not 0 <= index < self.frame_count:
             raise IndexError(index)
         self.reads += 1
-        image = np.zeros((8, 8, 3), dtype=np.uint8)
+        width, height = self.size
+        image = np.zeros((height, width, 3), dtype=np.uint8)
         image[0, 0, 0] = index % 256
         image[0, 0, 1] = index // 256
         return image

@@ -57,7 +57,8 @@ def engines(monkeypatch) -> Engines:
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, engines: Engines):
-    frames = make_image_folder(tmp_path / "frames", COUNT)
+    # wide enough for the scripted drift (2 px a frame): engine boxes are clipped to the frame
+    frames = make_image_folder(tmp_path / "frames", COUNT, size=(128, 48))
     win = make_window(qtbot, tmp_path)
     win.tracking.set_engine("scripted")
     open_and_wait(qtbot, win, frames)
@@ -89,7 +90,11 @@ def test_forward_and_backward_propagation_fill_the_right_frames(qtbot, window, e
     assert kinds(window)[16:] == [None] * (COUNT - 16)
     assert c.annotation.frame(12).engine == "scripted" and c.annotation.frame(12).score == 0.9
     run_and_wait(qtbot, window, lambda: t.propagate(10, backwards=True))
-    assert [x_of(window, i) for i in (9, 0)] == [8.0, -10.0]
+    assert [x_of(window, i) for i in (9, 5)] == [8.0, 0.0]
+    # the engine's boxes for frames 1 and 0 start at x = -8 and -10: the annotation holds
+    # the part inside the image
+    assert c.annotation.frame(1).box == (0.0, 10.0, 4.0, 8.0)
+    assert c.annotation.frame(0).box == (0.0, 10.0, 2.0, 8.0)
     assert kinds(window)[:10] == ["tracked"] * 10
     assert engines.inits[0][0] == 10 and engines.inits[-1][0] == 10
     assert c.undo_stack.undo_text.startswith("Track backward from frame 11")

@@ -111,6 +111,23 @@ def test_propagate_forward_and_backward_from_the_start_box() -> None:
     assert all(u.provenance is Provenance.TRACKED and u.engine == "scripted" for u in back)
 
 
+def test_engine_boxes_reach_the_annotation_clipped_to_the_frame() -> None:
+    """Engines report their trackers' boxes (TransT's extend past the border); what the
+    annotation shows and exports is the part inside the image."""
+    engine = ScriptedEngine()  # 2 px right per frame
+    runner = EngineRunner(lambda: engine, IndexFrames(8, size=(20, 16)))
+    a = annotation_with(8, {0: (10, 13, 5, 5)})  # 2 px below the bottom edge already
+    updates = list(propagate(runner, plan_propagation(a, 0, extent="end"), Box(10, 13, 5, 5)))
+    boxes = {u.index: u.box for u in updates}
+    assert boxes[1] == Box(12, 13, 5, 3)  # cut at the bottom
+    assert boxes[3] == Box(16, 13, 4, 3)  # and at the right edge (x + w = 21 > 20)
+    assert boxes[4] == Box(18, 13, 2, 3)
+    assert boxes[5] == Box(20, 13, 5, 5)  # nothing inside: kept for the export checks to flag
+    stack = UndoStack(a)
+    stack.push(SetFrames(frame_items(updates)))
+    assert a.frame(3).box == Box(16, 13, 4, 3)
+
+
 def test_propagate_restarts_at_keyframes_and_stops_at_absent_ones() -> None:
     engine = ScriptedEngine()
     runner = EngineRunner(lambda: engine, IndexFrames(20))

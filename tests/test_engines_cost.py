@@ -98,7 +98,7 @@ def test_track_cli_with_cost_checkpoint(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from costcore.tracker import COSTTracker
+    from costcore.engines.cost import COSTTracker
     from tests.test_cli_track import run_track
 
     texts: list[str] = []

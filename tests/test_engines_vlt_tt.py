@@ -177,7 +177,9 @@ def test_authors_prefixes_load_and_without_a_tokenizer_text_is_refused(
     state = torch.load(FIXTURE / "VLT_TT_tiny.pth", weights_only=True)["state_dict"]
     bare = tmp_path / "VLT_TT.pth"
     torch.save({f"module.{key}": value for key, value in state.items()}, bare)
-    config = {k: v for k, v in VLTTTConfig.from_json(FIXTURE / "config.json").to_dict().items()}
+    config = {
+        k: v for k, v in VLTTTConfig.from_json_file(FIXTURE / "config.json").to_dict().items()
+    }
     config["text_heads"] = 4  # not in the weights; bert-base's 12 would be hidden // 64
     engine = create_engine("vlt_tt", weights=bare, device="cpu", config=config)
     frame = np.full((64, 80, 3), 90, np.uint8)

@@ -80,18 +80,20 @@ def test_text_encoder_from_a_local_pretrained_folder(tmp_path, no_network) -> No
     encoder_dir = tmp_path / "my_bert"
     source.language_branch.encoder.save_pretrained(encoder_dir)
     source.language_branch.tokenizer.save_pretrained(encoder_dir)
-    config = tiny_config(tmp_path / "vocab")
-    config.text_encoder, config.text_encoder_config, config.tokenizer = str(encoder_dir), None, None
-    model = COSTModel(config, local_files_only=True)
+    config = tiny_config(tmp_path / "vocab").replace(
+        text_encoder=str(encoder_dir), text_encoder_config=None, tokenizer=None
+    )
+    model = COSTModel.from_config(config, local_files_only=True)
     for key, value in source.language_branch.encoder.state_dict().items():
         assert torch.equal(model.language_branch.encoder.state_dict()[key], value)
 
 
 def test_missing_text_encoder_is_a_format_error(tmp_path, no_network) -> None:
-    config = tiny_config(write_tiny_vocab(tmp_path).parent)
-    config.text_encoder, config.text_encoder_config = str(tmp_path / "absent_bert"), None
+    config = tiny_config(write_tiny_vocab(tmp_path).parent).replace(
+        text_encoder=str(tmp_path / "absent_bert"), text_encoder_config=None
+    )
     with pytest.raises(FormatError, match="absent_bert"):
-        COSTModel(config, local_files_only=True)
+        COSTModel.from_config(config, local_files_only=True)
 
 
 def test_load_errors_name_the_file(tmp_path) -> None:

@@ -19,7 +19,7 @@ def counts(tmp_path_factory) -> dict[str, int]:
         text_encoder=None, text_encoder_config=BertConfig().to_dict(), tokenizer=str(vocab)
     )
     with torch.device("meta"):
-        model = COSTModel(config)
+        model = COSTModel.from_config(config)
     return count_parameters(model)
 
 

@@ -25,7 +25,7 @@ def test_init_visual_loads_transt_weights_into_the_visual_branch(tmp_path: Path)
     cost_config = tiny_training_model_config(tmp_path / "vocab")
     transt_config = tiny_training_model_config(tmp_path / "vocab", visual_only=True)
     torch.manual_seed(42)
-    transt = COSTModel(transt_config)
+    transt = COSTModel.from_config(transt_config)
     path = tmp_path / "transt.pth"
     torch.save({"net": transt.state_dict(), "epoch": 500}, path)
 
@@ -61,7 +61,7 @@ def test_config_file_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="config.json.*batch_size"):
         read_config_file(path)
     path.write_text(json.dumps({"model": {"hidden_dims": 3}}))
-    with pytest.raises(FormatError, match="unknown COSTConfig fields: hidden_dims"):
+    with pytest.raises(FormatError, match="field 'model.hidden_dims': is not a field of the COST"):
         read_config_file(path)
     path.write_text(json.dumps({"optimizer": {}}))
     with pytest.raises(FormatError, match='"model" and/or "training"'):

@@ -22,11 +22,11 @@ import torch
 
 from costcore.boxes import Box, iou
 from costcore.cli import track, train
+from costcore.engines.cost import COSTTracker
 from costcore.engines.registry import create_engine
 from costcore.engines.run import track_frames
 from costcore.formats import read_sequence
 from costcore.model import load_checkpoint
-from costcore.tracker import COSTTracker
 from costcore.training import build_model, list_checkpoints, load_training_state, read_log
 from costcore.training.synthetic import (
     synthetic_videos,

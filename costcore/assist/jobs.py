@@ -36,7 +36,11 @@ CancelCheck = Callable[[], bool]
 
 
 class EngineRunner:
-    """Runs a fresh engine from an anchor, frame by frame (what every job calls)."""
+    """Runs a fresh engine from an anchor, frame by frame (what every job calls).
+
+    This is where engine boxes become annotation values, so it clips them to the frame
+    (:func:`visible_box`); the engines themselves report their trackers' boxes unclipped.
+    """
 
     def __init__(self, make_engine: EngineFactory, frames: FrameReader, text: str = "") -> None:
         self.make_engine = make_engine
@@ -70,7 +74,7 @@ class EngineRunner:
             result = step.result
             yield FrameUpdate(
                 step.index,
-                Box(*result.box),
+                visible_box(Box(*result.box), step.frame),
                 result.engine,
                 score=result.score,
                 lost=result.lost,
@@ -79,6 +83,20 @@ class EngineRunner:
                 search_region=result.search_region,
                 seconds=step.seconds,
             )
+
+
+def visible_box(box: Box, frame: np.ndarray | None) -> Box:
+    """The part of an engine's box inside ``frame``: what the annotation shows and exports.
+
+    Engines report boxes as their authors' trackers do, and TransT's extend past the border
+    when the target is at it; the annotation holds only what is in the image. A box with
+    nothing inside the image is kept as it is (the export checks flag it).
+    """
+    if frame is None:
+        return box
+    height, width = frame.shape[:2]
+    inside = box.clipped(width, height)
+    return inside if inside.w > 0 and inside.h > 0 else box
 
 
 @dataclass

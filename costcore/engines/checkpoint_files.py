@@ -12,15 +12,15 @@ unexpected or wrongly shaped tensor is named. Every failure is a :class:`Checkpo
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from costcore.engines.errors import CheckpointError
-from costcore.errors import FormatError
-from costcore.fileio import check_regular_file, read_regular_text
+from costcore.engines.errors import CheckpointError, EngineError
+from costcore.errors import ConfigError, FormatError
+from costcore.fileio import check_regular_file
+from costcore.frozen_config import path_name_problem, read_json_object
 
 if TYPE_CHECKING:
     import torch
@@ -43,9 +43,13 @@ class CheckpointLocation:
 
 
 def locate_checkpoint(weights: str | PathLike[str], engine: str) -> CheckpointLocation:
-    """Resolve ``weights`` (a checkpoint file, or a folder with one and ``config.json``)."""
+    """Resolve ``weights`` (a checkpoint file, or a folder with one and ``config.json``).
+
+    The config is read with :func:`~costcore.frozen_config.read_json_object` (bounded size,
+    nesting and numbers); the file it names must be a plain name inside the folder.
+    """
     path = Path(weights)
-    if not path.exists():
+    if not _exists(path):
         raise CheckpointError(path, f"{engine} weights not found (a checkpoint file or folder)")
     if not path.is_dir():
         try:
@@ -55,16 +59,11 @@ def locate_checkpoint(weights: str | PathLike[str], engine: str) -> CheckpointLo
         return CheckpointLocation(path, None, {}, None)
     config_path = path / CONFIG_NAME
     config: dict[str, Any] = {}
-    if config_path.exists():
-        try:
-            config = json.loads(read_regular_text(config_path))
-        except (OSError, ValueError) as error:
-            raise CheckpointError(config_path, f"cannot read the config ({error})") from error
-        if not isinstance(config, dict):
-            raise CheckpointError(config_path, "the config must be a JSON object")
+    if _exists(config_path):
+        config = _read_config(config_path)
     named = config.get("weights")
     if named is not None:
-        file = path / str(named)
+        file = path / folder_entry(named, config_path, "weights")
         if not file.is_file():
             raise CheckpointError(file, f"checkpoint named in {config_path.name} not found")
     else:
@@ -82,30 +81,57 @@ def locate_checkpoint(weights: str | PathLike[str], engine: str) -> CheckpointLo
     return CheckpointLocation(file, path, config, config_path if config else None)
 
 
+def folder_entry(value: object, config_path: Path, field: str) -> str:
+    """``value`` when it can name a file or folder inside the checkpoint folder (a relative
+    path of valid names); otherwise a CheckpointError naming the config and the field."""
+    problem = path_name_problem(value) if isinstance(value, str) else "must be a file name"
+    if problem is None and (Path(value).is_absolute() or ".." in Path(value).parts):
+        problem = "must name something inside the checkpoint folder"
+    if problem is not None:
+        raise CheckpointError(config_path, f"field {field!r}: {problem}")
+    return value  # type: ignore[return-value]
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. a name longer than the file system allows
+        return False
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        return read_json_object(path, "checkpoint config")
+    except ConfigError as error:
+        raise CheckpointError(error.path, error.message) from None
+
+
 def config_values(
     location: CheckpointLocation, override: object, engine: str, meta_keys: tuple[str, ...]
-) -> tuple[dict[str, Any], str | Path]:
+) -> tuple[dict[str, Any], Path | None]:
     """The folder's config with ``override`` (a dict or a JSON file) on top, without the
-    ``meta_keys`` (file names and such), and where the values came from (for errors)."""
+    ``meta_keys`` (file names and such), and the file the values came from (None when they
+    were given as a dict only), for errors."""
     values = dict(location.config)
-    where: str | Path = location.config_path or "config"
+    where = location.config_path
     if override is not None:
         if isinstance(override, (str, PathLike)):
             where = Path(override)
-            try:
-                extra = json.loads(read_regular_text(where))
-            except (OSError, ValueError) as error:
-                raise CheckpointError(where, f"cannot read the config ({error})") from error
+            extra = _read_config(where)
         elif isinstance(override, dict):
             extra = override
         else:
-            from costcore.engines.errors import EngineError
-
             raise EngineError(f"{engine}: config must be a dict or a JSON file")
-        if not isinstance(extra, dict):
-            raise CheckpointError(where, "the config must be a JSON object")
         values.update(extra)
     return {k: v for k, v in values.items() if k not in meta_keys}, where
+
+
+def config_error(error: ConfigError, engine: str) -> EngineError:
+    """A config problem as the engines report it: a CheckpointError naming the file, or an
+    EngineError for values given in code."""
+    if error.path is None:
+        return EngineError(f"{engine}: {error}")
+    return CheckpointError(error.path, error.message)
 
 
 def read_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], CheckpointReport]:

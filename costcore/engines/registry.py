@@ -162,13 +162,13 @@ def create_engine(
 
 register_engine(
     "cost",
-    "costcore.engines.cost_engine:create_cost_engine",
+    "costcore.engines.cost:create_cost_engine",
     "COST vision-language tracker (a COST checkpoint folder, or a TransT .pth: visual only)",
     needs_weights=True,
 )
 register_engine(
     "transt",
-    "costcore.engines.cost_engine:create_transt_engine",
+    "costcore.engines.cost:create_transt_engine",
     "TransT, COST's visual branch without language (a TransT .pth or COST checkpoint)",
     needs_weights=True,
 )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from costcore.errors import FormatError
+from costcore.errors import ConfigError, FormatError
 from costcore.fileio import check_regular_file, make_temporary_folder, move_folder_into_place
 from costcore.model.config import COSTConfig
 from costcore.model.cost import TEXT_ENCODER_PREFIX, COSTModel
@@ -51,11 +51,12 @@ def save_checkpoint(model: COSTModel, folder: str | Path, overwrite: bool = Fals
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = make_temporary_folder(folder)
     try:
-        config = COSTConfig.from_dict(model.config.to_dict())
-        config.text_encoder_config = None
-        if not config.visual_only:
-            config.text_encoder = TEXT_ENCODER_DIR
-            config.tokenizer = TEXT_ENCODER_DIR
+        if model.config.visual_only:
+            config = model.config.replace(text_encoder_config=None)
+        else:  # the encoder goes into its own folder
+            config = model.config.replace(
+                text_encoder=TEXT_ENCODER_DIR, tokenizer=TEXT_ENCODER_DIR, text_encoder_config=None
+            )
             branch = model.language_branch
             branch.encoder.save_pretrained(staging / TEXT_ENCODER_DIR)
             branch.tokenizer.save_pretrained(staging / TEXT_ENCODER_DIR)
@@ -89,7 +90,9 @@ def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> C
     ):
         raise FormatError(encoder_dir, "the checkpoint's text encoder folder is missing")
     try:
-        model = COSTModel(config, base_dir=folder, local_files_only=True)
+        model = COSTModel.from_config(config, base_dir=folder, local_files_only=True)
+    except ConfigError as error:  # a field of config.json the network cannot be built from
+        raise error if error.path is not None else error.in_file(folder / CONFIG_FILE) from None
     except (OSError, ValueError) as error:
         if isinstance(error, FormatError):
             raise

@@ -21,6 +21,7 @@ The tracker uses the staged API (``encode_template``, ``encode_language``, ``vis
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,10 +82,11 @@ class COSTOutput:
 class COSTModel(nn.Module):
     """The COST network (or TransT when ``config.visual_only``).
 
-    The text encoder and tokenizer may be passed in; otherwise they come from the config:
-    ``text_encoder_config`` builds a random encoder, ``text_encoder`` loads one with
-    ``from_pretrained`` (a hub name such as "bert-base-uncased", or a folder; relative folders are
-    resolved against ``base_dir``, the checkpoint folder, with ``local_files_only``).
+    The constructor builds modules only; it reads no file. A COST (not visual-only) model is
+    given its text encoder and tokenizer; :meth:`from_config` builds or loads them from the
+    config (``text_encoder_config`` builds a random encoder, ``text_encoder`` loads one with
+    ``from_pretrained``: a hub name such as "bert-base-uncased", or a folder; relative folders
+    are resolved against ``base_dir``, the checkpoint folder, with ``local_files_only``).
     """
 
     def __init__(
@@ -92,10 +94,12 @@ class COSTModel(nn.Module):
         config: COSTConfig,
         text_encoder: nn.Module | None = None,
         tokenizer: Any = None,
-        *,
-        base_dir: str | Path | None = None,
-        local_files_only: bool = False,
     ) -> None:
+        if not config.visual_only and (text_encoder is None or tokenizer is None):
+            raise ValueError(
+                "a COST model needs its text encoder and tokenizer; "
+                "COSTModel.from_config(config) builds or loads them"
+            )
         super().__init__()
         self.config = config
         hidden = config.hidden_dim
@@ -113,10 +117,7 @@ class COSTModel(nn.Module):
                 hidden, config.token_convs, config.token_conv_kernel
             )
             # 3. linguistic branch
-            encoder, tokenizer = _text_encoder_and_tokenizer(
-                config, text_encoder, tokenizer, base_dir, local_files_only
-            )
-            self.language_branch = LinguisticBranch(encoder, tokenizer, config.max_text_tokens)
+            self.language_branch = LinguisticBranch(text_encoder, tokenizer, config.max_text_tokens)
             language_dim = self.language_branch.dim
             # 4. contrastive alignment
             self.alignment = ContrastiveAlignment(hidden, language_dim, config.coa_dim)
@@ -138,6 +139,24 @@ class COSTModel(nn.Module):
         # not persistent: normalisation is code, not weights (keeps TransT's key set exact)
         self.register_buffer("pixel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), False)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: COSTConfig,
+        text_encoder: nn.Module | None = None,
+        tokenizer: Any = None,
+        *,
+        base_dir: str | Path | None = None,
+        local_files_only: bool = False,
+    ) -> COSTModel:
+        """The model for ``config``, with the text encoder and tokenizer it names built or
+        loaded (unless given); a visual-only config needs neither."""
+        if not config.visual_only:
+            text_encoder, tokenizer = load_language_parts(
+                config, text_encoder, tokenizer, base_dir, local_files_only
+            )
+        return cls(config, text_encoder, tokenizer)
 
     # --- facts -------------------------------------------------------------------------------
     @property
@@ -238,18 +257,21 @@ class COSTModel(nn.Module):
         return COSTOutput(logits, boxes, visual_embedding, language_embedding, obj_token)
 
 
-def _text_encoder_and_tokenizer(
+def load_language_parts(
     config: COSTConfig,
-    text_encoder: nn.Module | None,
-    tokenizer: Any,
-    base_dir: str | Path | None,
-    local_files_only: bool,
+    text_encoder: nn.Module | None = None,
+    tokenizer: Any = None,
+    base_dir: str | Path | None = None,
+    local_files_only: bool = False,
 ) -> tuple[nn.Module, Any]:
+    """The text encoder and tokenizer ``config`` names (those given are kept as they are)."""
+
     def resolve(name: str) -> str:
         if base_dir is not None and not Path(name).is_absolute():
             candidate = Path(base_dir) / name
-            if candidate.exists():
-                return str(candidate)
+            with contextlib.suppress(OSError):  # e.g. a path too long: then it is a hub name
+                if candidate.exists():
+                    return str(candidate)
         return name
 
     if text_encoder is None:

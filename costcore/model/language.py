@@ -22,7 +22,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from costcore.errors import FormatError
+from costcore.errors import ConfigError, FormatError
+from costcore.frozen_config import read_json_object
+from costcore.model.config import TextEncoderSizes
 
 
 @dataclass
@@ -91,25 +93,50 @@ def _without_pooler(factory: Any, *args: Any, **kwargs: Any) -> nn.Module:
 
 
 def text_encoder_from_config(config: dict[str, Any]) -> nn.Module:
-    """A randomly initialised encoder from a ``transformers`` config dict (no download)."""
+    """A randomly initialised encoder from a ``transformers`` config dict (no download).
+
+    The sizes are checked first (:class:`TextEncoderSizes`); whatever else ``transformers``
+    refuses in the dict is a :class:`ConfigError` naming ``text_encoder_config``.
+    """
     from transformers import AutoConfig, AutoModel
 
+    field = "text_encoder_config"
+    TextEncoderSizes.from_transformers(config, prefix=f"{field}.")
     settings = dict(config)
     model_type = settings.pop("model_type", "bert")
-    encoder_config = AutoConfig.for_model(model_type, **settings)
-    return _without_pooler(AutoModel.from_config, encoder_config)
+    try:
+        encoder_config = AutoConfig.for_model(model_type, **settings)
+        return _without_pooler(AutoModel.from_config, encoder_config)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        message = f"transformers cannot build this text encoder ({type(error).__name__}: {error})"
+        raise ConfigError(None, message, field, what="COST model config") from error
 
 
 def load_text_encoder(name_or_path: str | Path, local_files_only: bool = False) -> nn.Module:
-    """``AutoModel.from_pretrained`` of a hub name (e.g. "bert-base-uncased") or a folder."""
+    """``AutoModel.from_pretrained`` of a hub name (e.g. "bert-base-uncased") or a folder.
+
+    A folder's ``config.json`` is read and its sizes checked (:class:`TextEncoderSizes`) before
+    anything is allocated.
+    """
     from transformers import AutoModel
 
+    folder_config = Path(name_or_path) / "config.json"
+    if _is_file(folder_config):
+        sizes = read_json_object(folder_config, TextEncoderSizes.what)
+        TextEncoderSizes.from_transformers(sizes, folder_config)
     try:
         return _without_pooler(
             AutoModel.from_pretrained, str(name_or_path), local_files_only=local_files_only
         )
     except (OSError, ValueError) as error:
         raise FormatError(name_or_path, f"cannot load the text encoder: {error}") from error
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system: not a local file
+        return False
 
 
 def load_tokenizer(name_or_path: str | Path, local_files_only: bool = False) -> Any:
@@ -122,9 +149,9 @@ def load_tokenizer(name_or_path: str | Path, local_files_only: bool = False) -> 
 
     path = Path(name_or_path)
     try:
-        if path.is_file():
+        if _is_file(path):
             return bert_tokenizer_from_vocab(path)
-        if (path / "vocab.txt").is_file() and not (path / "tokenizer_config.json").is_file():
+        if _is_file(path / "vocab.txt") and not _is_file(path / "tokenizer_config.json"):
             return bert_tokenizer_from_vocab(path / "vocab.txt")
         return AutoTokenizer.from_pretrained(str(name_or_path), local_files_only=local_files_only)
     except (OSError, ValueError) as error:

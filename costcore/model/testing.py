@@ -79,4 +79,4 @@ def tiny_model(folder: str | Path, visual_only: bool = False, seed: int = 0) -> 
     if not visual_only:
         write_tiny_vocab(folder)
     torch.manual_seed(seed)
-    return COSTModel(tiny_config(folder, visual_only)).eval()
+    return COSTModel.from_config(tiny_config(folder, visual_only)).eval()

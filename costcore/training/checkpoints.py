@@ -34,10 +34,10 @@ from costcore.fileio import (
     atomic_write_text,
     check_regular_file,
     move_folder_into_place,
-    read_regular_text,
     remove_stale_temporaries,
     temporary_sibling,
 )
+from costcore.frozen_config import read_json_object
 from costcore.model.checkpoint import save_checkpoint
 from costcore.model.cost import COSTModel
 
@@ -140,12 +140,9 @@ def write_run_file(run_dir: str | Path, data: dict[str, Any]) -> None:
 
 def read_run_file(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / RUN_FILE
-    try:
-        data = json.loads(read_regular_text(path))
-    except FileNotFoundError:
-        raise FormatError(path, "no run here to resume (run.json is missing)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FormatError(path, f"cannot read the run description ({error})") from error
+    if not path.exists():
+        raise FormatError(path, "no run here to resume (run.json is missing)")
+    data = read_json_object(path, "run description")
     if not isinstance(data, dict) or not {"model", "training", "data"} <= set(data):
         raise FormatError(path, "run.json needs model, training and data")
     return data

@@ -6,8 +6,10 @@ One sample (TransT's sampler and processing, with our tracker's crop geometry):
    among the visible frames at most ``max_gap`` frames away (another frame when there is one);
 2. each box is jittered (pytracking's ``_get_jittered_box``: size x exp(N(0, s)) per side,
    centre + U(-0.5, 0.5) x c x sqrt(w h)) and cropped around with
-   :class:`costcore.tracker.SearchCrop` - the very geometry the tracker uses online (factor 2
-   -> template_size, factor 4 -> search_size, outside pixels filled with the frame's mean);
+   :class:`costcore.crops.transt.SearchCrop` - TransT's side and box mapping, which the tracker
+   uses online too (factor 2 -> template_size, factor 4 -> search_size, outside pixels filled
+   with the frame's mean), sampled at sub-pixel precision: the jittered boxes are continuous,
+   and the label then matches the pixels exactly (the tracker cuts whole pixels, as TransT);
 3. the label is the true box in the search crop, normalised (cx, cy, w, h), via
    :meth:`SearchCrop.to_crop`;
 4. brightness x U(1 - b, 1 + b) per crop, and with probability p both crops in grayscale.
@@ -34,9 +36,9 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from costcore.boxes import Box
+from costcore.crops.transt import SearchCrop
 from costcore.errors import VideoError
 from costcore.model.config import COSTConfig
-from costcore.tracker.crop import SearchCrop
 from costcore.training.config import TrainingConfig
 from costcore.training.sequences import TrainingSequence
 from costcore.video import open_uncached

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from costcore.tracker.cost_tracker import resolve_device
+from costcore.torch_device import resolve_device
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from costcore import __version__
-from costcore.errors import CostcoreError, FormatError
+from costcore.errors import ConfigError, CostcoreError, FormatError
 from costcore.model.checkpoint import load_checkpoint, save_checkpoint
 from costcore.model.config import COSTConfig
 from costcore.model.cost import COSTModel
@@ -94,7 +94,7 @@ def build_model(
 ) -> COSTModel:
     """A fresh model (the same weights for the same seed), optionally with TransT weights."""
     torch.manual_seed(seed)
-    model = COSTModel(config)
+    model = COSTModel.from_config(config)
     if init_visual is not None:
         from costcore.model.transt_checkpoint import load_transt_weights
 
@@ -340,18 +340,22 @@ class Trainer:
             return None
         description = ckpt.read_run_file(self.run_dir)
         try:
-            self.model_config = COSTConfig.from_dict(description["model"])
-            training = {**description["training"]}
-        except (TypeError, ValueError) as error:
-            raise FormatError(run_file, f"invalid model config: {error}") from error
+            self.model_config = COSTConfig.from_dict(description["model"], run_file)
+        except ConfigError as error:
+            raise error.within("model") from None
+        if not isinstance(description["training"], dict):
+            raise ConfigError(run_file, "must be a JSON object", "training", what="run.json")
         refused = sorted(set(self.training_overrides) - set(RESUME_OVERRIDABLE))
         if refused:
             raise TrainingError(
                 f"a resumed run cannot change {', '.join(refused)} (only "
                 f"{', '.join(RESUME_OVERRIDABLE)}); start a new run instead"
             )
-        training.update(self.training_overrides)
-        self.training = TrainingConfig.from_dict(training)
+        training = {**description["training"], **self.training_overrides}
+        try:
+            self.training = TrainingConfig.from_dict(training, run_file)
+        except ConfigError as error:
+            raise error.within("training") from None
         if self.data_dirs is None:
             self.data_dirs = [Path(d) for d in description["data"]]
         if self.init_visual is None and description.get("init_visual"):

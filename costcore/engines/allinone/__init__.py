@@ -15,13 +15,14 @@ from costcore.engines.allinone.config import AllInOneConfig
 from costcore.engines.allinone.tracker import AllInOneTracker
 from costcore.engines.checkpoint_files import (
     CheckpointLocation,
+    config_error,
     config_values,
     load_strict,
     locate_checkpoint,
     read_checkpoint,
 )
-from costcore.engines.errors import CheckpointError, EngineError
-from costcore.errors import FormatError
+from costcore.engines.errors import EngineError
+from costcore.errors import ConfigError
 
 __all__ = ["AllInOneConfig", "AllInOneTracker", "create_allinone_engine", "load_allinone"]
 
@@ -30,8 +31,8 @@ def _config(location: CheckpointLocation, override: object) -> AllInOneConfig:
     values, where = config_values(location, override, "allinone", ("engine", "weights"))
     try:
         return AllInOneConfig.from_dict(values, where)
-    except FormatError as error:
-        raise CheckpointError(error.path, error.message) from error
+    except ConfigError as error:
+        raise config_error(error, "allinone") from None
 
 
 def load_allinone(weights: str | PathLike[str], config: object = None, device: str = "cpu"):
@@ -68,7 +69,7 @@ def create_allinone_engine(
     try:
         import torch  # noqa: F401
 
-        from costcore.tracker.cost_tracker import resolve_device
+        from costcore.torch_device import resolve_device
     except ImportError as error:
         raise EngineError(f"the All-in-One engine needs torch ({error})") from error
     try:

@@ -30,11 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from costcore.engines.allinone.config import AllInOneConfig
-
-#: All-in-One's VisionTransformerCE calls ``VisionTransformer.__init__()`` with ViT-B defaults,
-#: which leaves this unused 768-wide ``cls_token`` in every checkpoint, whatever the width.
-VIT_DEFAULT_WIDTH = 768
+from costcore.engines.allinone.config import VIT_DEFAULT_WIDTH, AllInOneConfig
 
 
 class PatchEmbed(nn.Module):

@@ -19,11 +19,11 @@ import torch
 import torch.nn.functional as F
 
 from costcore.boxes import Box
+from costcore.crops.ostrack import clip_box, hann2d_centered, sample_target
 from costcore.engines.allinone.config import AllInOneConfig
 from costcore.engines.allinone.network import AllInOneNet
 from costcore.engines.base import TrackerEngine, TrackResult, check_rgb_frame
 from costcore.engines.errors import EngineError
-from costcore.tracker.ostrack_crop import clip_box, hann2d_centered, sample_target
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -159,7 +159,7 @@ def create_uvltrack_engine(
         import torch  # noqa: F401
         import transformers  # noqa: F401
 
-        from costcore.tracker.cost_tracker import resolve_device
+        from costcore.torch_device import resolve_device
     except ImportError as error:
         raise EngineError(f"the UVLTrack engine needs torch and transformers ({error})") from error
     from costcore.engines.uvltrack.tracker import MODES, UVLTrackTracker

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from costcore.boxes import Box
+from costcore.crops.ostrack import clip_box, sample_target
 from costcore.engines.base import GroundingResult, TrackerEngine, TrackResult, check_rgb_frame
 from costcore.engines.errors import EngineError
 from costcore.engines.uvltrack.config import UVLTrackConfig
@@ -44,7 +45,6 @@ from costcore.engines.uvltrack.network import (
     TextFeatures,
     UVLTrackNet,
 )
-from costcore.tracker.ostrack_crop import clip_box, sample_target
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -23,7 +23,9 @@ from typing import Any
 
 from costcore.engines.checkpoint_files import (
     CheckpointLocation,
+    config_error,
     config_values,
+    folder_entry,
     load_strict,
     locate_checkpoint,
     read_checkpoint,
@@ -31,7 +33,9 @@ from costcore.engines.checkpoint_files import (
 )
 from costcore.engines.errors import CheckpointError, EngineError
 from costcore.engines.vlt_tt.config import BENCHMARK_HYPERS, VLTTTConfig
-from costcore.errors import FormatError
+from costcore.errors import ConfigError, FormatError
+from costcore.frozen_config import MAX_PARAMETERS, read_json_object
+from costcore.model.config import TextEncoderSizes
 
 __all__ = ["BENCHMARK_HYPERS", "VLTTTConfig", "create_vlt_tt_engine", "load_vlt_tt"]
 
@@ -51,21 +55,29 @@ def _config(location: CheckpointLocation, override: object, benchmark: str | Non
         values["benchmark"] = benchmark
     try:
         return VLTTTConfig.from_dict(values, where)
-    except FormatError as error:
-        raise CheckpointError(error.path, error.message) from error
+    except ConfigError as error:
+        raise config_error(error, "vlt_tt") from None
 
 
 def _bert_config(state: dict[str, Any], text_dir: Path | None, cfg: VLTTTConfig, file: Path):
-    """BERT's config: the text model's ``config.json`` if given, else read off the weights."""
+    """BERT's config: the text model's ``config.json`` if given, else read off the weights.
+
+    Its sizes are checked (:class:`TextEncoderSizes`) and the whole network's parameter count
+    bounded before anything is allocated.
+    """
     from transformers import BertConfig
 
     if text_dir is not None and (text_dir / "config.json").is_file():
+        path = text_dir / "config.json"
         try:
-            config = BertConfig.from_json_file(str(text_dir / "config.json"))
-        except (OSError, ValueError) as error:
-            raise CheckpointError(
-                text_dir / "config.json", f"not a BERT config ({error})"
-            ) from error
+            values = read_json_object(path, TextEncoderSizes.what)
+            TextEncoderSizes.from_transformers(values, path)
+        except ConfigError as error:
+            raise CheckpointError(path, error.message) from None
+        try:
+            config = BertConfig.from_dict(values)
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            raise CheckpointError(path, f"not a BERT config ({error})") from error
     else:
         word = state.get(BERT_PREFIX + "embeddings.word_embeddings.weight")
         if word is None:
@@ -93,9 +105,25 @@ def _bert_config(state: dict[str, Any], text_dir: Path | None, cfg: VLTTTConfig,
                 state[BERT_PREFIX + "embeddings.token_type_embeddings.weight"].shape[0]
             ),
         )
+    try:
+        sizes = TextEncoderSizes.from_transformers(config.to_dict())
+    except ConfigError as error:
+        raise CheckpointError(file, f"the BERT in the checkpoint: {error.message}") from None
+    count = cfg.parameter_count(sizes.hidden_size) + sizes.parameter_count(pooler=True)
+    if count > MAX_PARAMETERS:
+        raise CheckpointError(
+            file, f"the network would have {count:,} parameters (at most {MAX_PARAMETERS:,})"
+        )
     # the authors' transformers computed attention explicitly: same numbers, same boxes
     config._attn_implementation = "eager"
     return config
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name longer than the file system allows
+        return False
 
 
 def _tokenizer(text_dir: Path | None) -> Any | None:
@@ -134,11 +162,12 @@ def load_vlt_tt(
     state = rename_keys(state, "features.features", "backbone")
     if text_model is not None:
         text_dir: Path | None = Path(text_model)
-        if not text_dir.is_dir():
+        if not _is_dir(text_dir):
             raise CheckpointError(text_dir, "text model folder not found")
     elif location.folder is not None:
         named = location.config.get("text_model", TEXT_FOLDER)
-        candidate = location.folder / str(named)
+        where = location.config_path or location.folder
+        candidate = location.folder / folder_entry(named, where, "text_model")
         text_dir = candidate if candidate.is_dir() else None
     else:
         text_dir = None
@@ -168,7 +197,7 @@ def create_vlt_tt_engine(
         import torch  # noqa: F401
         import transformers  # noqa: F401
 
-        from costcore.tracker.cost_tracker import resolve_device
+        from costcore.torch_device import resolve_device
     except ImportError as error:
         raise EngineError(f"the VLT_TT engine needs torch and transformers ({error})") from error
     from costcore.engines.vlt_tt.tracker import VLTTTTracker

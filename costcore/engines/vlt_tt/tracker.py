@@ -23,11 +23,11 @@ import numpy as np
 import torch
 
 from costcore.boxes import Box
+from costcore.crops.pysot import pysot_crop
 from costcore.engines.base import TrackerEngine, TrackResult, check_rgb_frame
 from costcore.engines.errors import EngineError
 from costcore.engines.vlt_tt.config import VLTTTConfig
 from costcore.engines.vlt_tt.network import VLTTTNet
-from costcore.tracker.pysot_crop import pysot_crop
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]

@@ -1,4 +1,4 @@
-"""The COST engine: load weights, wrap :class:`costcore.tracker.COSTTracker`.
+"""The COST engine: load weights, wrap :class:`costcore.engines.cost.tracker.COSTTracker`.
 
 Weights are either our checkpoint folder (``config.json`` + ``model.safetensors`` + the text
 encoder) or a TransT ``.pth`` file, which gives a visual-only model: the engine then calls
@@ -24,7 +24,7 @@ from costcore.engines.errors import EngineError, WeightsError
 from costcore.errors import CostcoreError, FormatError
 
 if TYPE_CHECKING:
-    from costcore.tracker import COSTTracker
+    from costcore.engines.cost.tracker import COSTTracker
 
 
 def load_weights(weights: str | PathLike[str], device: str = "auto") -> tuple[object, str, str]:
@@ -33,7 +33,7 @@ def load_weights(weights: str | PathLike[str], device: str = "auto") -> tuple[ob
         import torch  # noqa: F401  (fail here, clearly, when torch is not installed)
 
         from costcore.model import load_model
-        from costcore.tracker import resolve_device
+        from costcore.torch_device import resolve_device
     except ImportError as error:
         raise EngineError(f"the COST engine needs torch and transformers ({error})") from error
 
@@ -47,10 +47,11 @@ def load_weights(weights: str | PathLike[str], device: str = "auto") -> tuple[ob
     try:
         model, summary = load_model(path, resolved)
     except FormatError as error:  # names the offending file, maybe relative to the checkpoint
+        where = path if error.path is None else error.path
         message = f"cannot load weights: {error.message}"
-        if not str(error.path).startswith(str(path)):
+        if not str(where).startswith(str(path)):
             message += f" (loading {path})"
-        raise WeightsError(error.path, message) from error
+        raise WeightsError(where, message) from error
     except CostcoreError:
         raise
     except (OSError, ValueError, RuntimeError, KeyError) as error:
@@ -108,15 +109,18 @@ def create_cost_engine(
     """Registry factory for "cost": a COST checkpoint, or a TransT file (then visual only).
 
     ``autocast`` is None (full precision), "bf16" or "fp16" (CUDA); ``window_influence`` is the
-    Hann-window prior's weight (TransT's 0.49).
+    Hann-window prior's weight (TransT's 0.49). The other tracker parameters are TransT's
+    (:class:`~costcore.engines.cost.params.COSTTrackerParams`).
     """
-    from costcore.tracker import COSTTracker
+    from costcore.engines.cost.params import COSTTrackerParams
+    from costcore.engines.cost.tracker import COSTTracker
 
     model, summary, resolved = load_weights(weights, device)
     try:
-        tracker = COSTTracker(
-            model, device=resolved, autocast=autocast, window_influence=window_influence
+        params = COSTTrackerParams.for_model(
+            model.config, autocast=autocast, window_influence=window_influence
         )
+        tracker = COSTTracker(model, device=resolved, params=params)
     except ValueError as error:
         raise EngineError(f"cost engine: {error}") from error
     return COSTEngine(tracker, Path(weights), summary)

@@ -1,4 +1,5 @@
-"""The online tracker end to end: tiny random COST/TransT models and a scripted head."""
+"""The online COST/TransT tracker end to end: tiny random models, a scripted head, TransT's
+window and clipping rules."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import pytest
 import torch
 
 from costcore.boxes import Box
+from costcore.crops.pysot import pysot_crop
+from costcore.crops.transt import crop_side
 from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.engines.cost import COSTTracker, COSTTrackerParams
+from costcore.engines.cost.postprocess import choose_candidate, clip_state, hann_window
 from costcore.model import COSTModel
 from costcore.model.cost import TemplateState
 from costcore.model.testing import tiny_config, tiny_model
-from costcore.tracker import COSTTracker
 
 
 def _frame(seed: int, height: int = 240, width: int = 360) -> np.ndarray:
@@ -37,8 +41,8 @@ def test_tracks_with_valid_results(tmp_path, cost_model, visual_only: bool) -> N
         assert isinstance(result, TrackResult) and result.engine == tracker.name
         box = result.box
         assert box.is_valid()
-        assert box.x >= 0 and box.y >= 0
-        assert box.x + box.w <= 360 and box.y + box.h <= 240
+        cx, cy = box.center  # TransT keeps the centre inside (the box itself may leave)
+        assert 0 <= cx <= 360 and 0 <= cy <= 240 and box.w <= 360 and box.h <= 240
         side = model.score_map_size
         assert result.score_map.shape == (side, side) and result.score_map.dtype == np.float32
         assert ((result.score_map >= 0) & (result.score_map <= 1)).all()
@@ -114,11 +118,12 @@ def test_box_stays_put_when_the_head_points_at_the_centre(tmp_path) -> None:
     for index in range(3):
         result = tracker.track(_frame(index))
         assert result.box == pytest.approx(start, abs=1e-4)
-        assert result.search_region == pytest.approx(Box(115.25, 60.5, 100, 100), abs=1e-9)
+        # the whole pixels cut: from floor(165.25 - 50.5 + 0.5), floor(110.5 - 50.5 + 0.5)
+        assert result.search_region == Box(115.0, 60.0, 100.0, 100.0)
         assert result.score == pytest.approx(float(torch.softmax(torch.tensor([3.0, 0.0]), 0)[0]))
 
 
-def test_known_offset_moves_the_box_and_clips_at_the_border() -> None:
+def test_known_offset_moves_the_box_and_keeps_the_centre_in_the_image() -> None:
     config = tiny_config(visual_only=True)
     start = Box(300, 200, 30, 20)  # side 100: 0.1 of the crop is 10 frame pixels
     model = ScriptedModel(config, (0.6, 0.55, 0.3, 0.2))
@@ -126,12 +131,62 @@ def test_known_offset_moves_the_box_and_clips_at_the_border() -> None:
     tracker.initialize(_frame(0), start, "")
     result = tracker.track(_frame(1))
     assert result.box == pytest.approx(Box(310, 205, 30, 20), abs=1e-4)
-    # keep moving right and down: the centre is clamped to the image, the box clipped to it
+    # keep moving right and down: the centre stops at the image corner, the box is not
+    # clipped (TransT reports it past the border; views and exports clip)
     for index in range(2, 8):
         result = tracker.track(_frame(index))
-    assert result.box.x + result.box.w <= 360 and result.box.y + result.box.h <= 240
+    assert result.box == pytest.approx(Box(345, 230, 30, 20), abs=1e-4)
+    assert result.box.x + result.box.w > 360 and result.box.y + result.box.h > 240
     cx, cy, _, _ = tracker._state
     assert cx == 360 and cy == 240
+
+
+def test_the_annotation_gets_the_part_of_the_box_inside_the_image() -> None:
+    """The engine's box crosses the corner; the assist jobs, where engine boxes become
+    annotation values (shown, exported), clip it."""
+    from costcore.assist.jobs import EngineRunner
+    from costcore.assist.updates import Anchor
+
+    class Frames:
+        frame_count = 8
+
+        def frame(self, index: int) -> np.ndarray:
+            return _frame(index)
+
+    model = ScriptedModel(tiny_config(visual_only=True), (0.6, 0.55, 0.3, 0.2))
+    runner = EngineRunner(lambda: COSTTracker(model, device="cpu"), Frames())
+    updates = list(runner.run(Anchor(0, Box(300, 200, 30, 20)), stop=8))
+    assert updates[0].box == pytest.approx(Box(310, 205, 30, 20), abs=1e-4)
+    assert updates[-1].box == pytest.approx(Box(345, 230, 15, 10), abs=1e-4)
+
+
+def test_crops_are_transt_s_whole_pixel_cut() -> None:
+    """The network sees exactly the pixels TransT's get_subwindow cuts (see crops.pysot)."""
+    seen: list[torch.Tensor] = []
+
+    class Recording(ScriptedModel):
+        def encode_template(self, template):
+            seen.append(template)
+            return super().encode_template(template)
+
+        def visual(self, search, template):
+            seen.append(search)
+            return super().visual(search, template)
+
+    config = tiny_config(visual_only=True)  # template 64 px, search 128 px
+    frame = _frame(3)
+    tracker = COSTTracker(Recording(config, (0.5, 0.5, 0.2, 0.2)), device="cpu")
+    start = Box(10.3, 20.6, 30.0, 20.0)  # near the top-left corner: padding on two sides
+    tracker.initialize(frame, start, "")
+    tracker.track(frame)
+    fill = frame.mean(axis=(0, 1))
+    for tensor, factor, size in zip(seen, (2.0, 4.0), (64, 128), strict=True):
+        side = crop_side(30.0, 20.0, factor)
+        expected, _ = pysot_crop(frame, start.center, size, side, fill)
+        pixels = (tensor[0].permute(1, 2, 0) * 255).round().byte().numpy()
+        assert np.array_equal(pixels, expected)
+    padding = seen[1][0, :, 0, 0] * 255  # a padded corner: the mean colour, truncated
+    assert padding.round().tolist() == np.floor(fill).tolist()
 
 
 def test_from_weights_builds_a_tracker(tmp_path, cost_model) -> None:
@@ -155,7 +210,9 @@ def test_usage_errors(cost_model) -> None:
     with pytest.raises(ValueError):
         tracker.initialize(_frame(0)[:, :, 0], Box(10, 10, 5, 5), "x")
     with pytest.raises(ValueError):
-        COSTTracker(cost_model, device="cpu", autocast="int8")
+        COSTTrackerParams(autocast="int8")
+    with pytest.raises(ValueError, match="template_size .128. must be the network's .64."):
+        COSTTracker(cost_model, device="cpu", params=COSTTrackerParams())  # TransT's sizes
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA path")
@@ -166,7 +223,8 @@ def test_cuda_request_without_cuda_is_an_error(cost_model) -> None:
 
 
 def test_bf16_autocast_runs(cost_model) -> None:
-    tracker = COSTTracker(cost_model, device="cpu", autocast="bf16")
+    params = COSTTrackerParams.for_model(cost_model.config, autocast="bf16")
+    tracker = COSTTracker(cost_model, device="cpu", params=params)
     tracker.initialize(_frame(0), Box(100, 80, 40, 30), "a blue truck")
     result = tracker.track(_frame(1))
     assert result.box.is_valid() and result.score_map.dtype == np.float32
@@ -186,4 +244,21 @@ def test_real_sequence_frames(crossing, cost_model) -> None:
     for frame in frames[1:]:
         result = tracker.track(frame)
         height, width = frame.shape[:2]
-        assert result.box.is_valid() and result.box.x + result.box.w <= width
+        assert result.box.is_valid() and 0 <= result.box.center[0] <= width
+
+
+def test_hann_window_and_choice() -> None:
+    window = hann_window(4)
+    assert window.shape == (16,) and window.dtype == np.float64  # as TransT's
+    assert np.allclose(window.reshape(4, 4), np.outer(np.hanning(4), np.hanning(4)))
+    flat = np.zeros(25, np.float32)
+    flat[0] = 0.9  # a corner peak loses against the window centre at influence 0.49
+    assert choose_candidate(flat, 0.49) == 12
+    assert choose_candidate(flat, 0.0) == 0
+    with pytest.raises(ValueError):
+        choose_candidate(np.zeros(10), 0.49)
+
+
+def test_clip_state_is_transt_s_bbox_clip() -> None:
+    assert clip_state(-5.0, 50.0, 3.0, 500.0, 200, 100) == (0.0, 50.0, 10.0, 100.0)
+    assert clip_state(250.0, 120.0, 40.0, 30.0, 200, 100) == (200.0, 100.0, 40.0, 30.0)

@@ -5,17 +5,23 @@ Side (TransT's tracker and its ``sample_target``): with context p = (f - 1)(w + 
 region (-> 256 px). (Some later trackers use ``ceil(sqrt(w h) * f)``; TransT's code, whose
 weights we load, uses the formula above, as does DESIGN.md.)
 
-Placement: the crop is centred on the target centre and covers the frame square
-``[cx - side/2, cx + side/2)``; TransT's tracker maps boxes back with exactly that origin
-(``cx - side/2``). TransT *cuts* its crop at the integer pixel ``floor(cx - side/2)`` though,
-so its pixels and its mapping disagree by up to one frame pixel. We sample the crop with a
-sub-pixel affine warp at the same origin the mapping uses, so crop and mapping agree exactly
-and a box that is not moved by the head stays put. The image content differs from TransT's
-crop only by that sub-pixel shift (bilinear interpolation, like TransT's cv2.resize).
+Mapping: the crop is centred on the target centre and covers the frame square
+``[cx - side/2, cx + side/2)``; TransT's tracker maps the head's boxes back with exactly that
+origin (``cx - side/2``), and so does :meth:`SearchCrop.to_frame`.
+
+Pixels: TransT's tracker does not cut at that origin. It cuts ``side`` whole pixels from
+``floor(cx - (side + 1)/2 + 0.5)`` and resizes them with cv2.resize (pysot's
+``get_subwindow``), so its pixels and its mapping disagree by up to a pixel. The online
+tracker reproduces that cut exactly (:func:`costcore.crops.pysot.pysot_crop`): its boxes then
+equal TransT's to a thousandth of a pixel, where a sub-pixel crop was off by 2 px after a few
+dozen frames. :meth:`SearchCrop.extract` is the sub-pixel crop - an affine warp at the same
+origin the mapping uses, so crop and mapping agree exactly and a box the head does not move
+stays put - which training uses for its template/search pairs (its labels come from the same
+mapping, :meth:`SearchCrop.to_crop`).
 
 Frame coordinates are continuous: pixel (i, j) covers [i, i+1) x [j, j+1), so a box's centre
 is ``x + w/2`` (as in :class:`costcore.boxes.Box`). Outside the image the crop is filled with a
-colour (the tracker passes the first frame's mean colour, as TransT does).
+colour (TransT pads with the first frame's mean colour; training with the frame's).
 """
 
 from __future__ import annotations
@@ -61,7 +67,8 @@ class SearchCrop:
         return self.output_size / self.side
 
     def extract(self, frame: np.ndarray, fill: tuple[float, float, float]) -> np.ndarray:
-        """The crop as an ``(output_size, output_size, 3)`` array of the frame's dtype."""
+        """The crop as an ``(output_size, output_size, 3)`` array of the frame's dtype, sampled
+        at sub-pixel precision (for training; the tracker cuts as TransT does)."""
         k = self.scale
         x0, y0 = self.cx - self.side / 2, self.cy - self.side / 2
         # continuous mapping crop = k * (frame - origin), written for pixel indices

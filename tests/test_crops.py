@@ -1,4 +1,4 @@
-"""Crop geometry: TransT's side formula, exact crop <-> frame mapping, mean-colour padding."""
+"""TransT's crop geometry: side formula, exact crop <-> frame mapping, mean-colour padding."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costcore.boxes import Box
-from costcore.tracker import SearchCrop, choose_candidate, clip_state, crop_side, hann_window
+from costcore.crops.transt import SearchCrop, crop_side
 
 FILL = (11.0, 22.0, 33.0)
 
@@ -96,18 +96,42 @@ def test_crop_far_outside_the_image_is_all_fill() -> None:
     assert (patch == np.array(FILL, np.uint8)).all()
 
 
-def test_hann_window_and_choice() -> None:
-    window = hann_window(4)
-    assert window.shape == (16,) and window.dtype == np.float32
-    assert np.allclose(window.reshape(4, 4), np.outer(np.hanning(4), np.hanning(4)))
-    flat = np.zeros(25, np.float32)
-    flat[0] = 0.9  # a corner peak loses against the window centre at influence 0.49
-    assert choose_candidate(flat, 0.49) == 12
-    assert choose_candidate(flat, 0.0) == 0
-    with pytest.raises(ValueError):
-        choose_candidate(np.zeros(10), 0.49)
+def _pad_everything_then_cut(image, center, output_size, side, fill):
+    """The authors' way, spelled out: pad the whole image with the fill colour (truncated to
+    uint8), cut ``int(side)`` pixels from floor(c - (side + 1) / 2 + 0.5), resize."""
+    import cv2
+
+    size = int(side)
+    x0 = int(math.floor(center[0] - (side + 1) / 2 + 0.5))
+    y0 = int(math.floor(center[1] - (side + 1) / 2 + 0.5))
+    rows, cols = image.shape[:2]
+    margin = size + abs(x0) + abs(y0) + 1
+    padded = np.empty((rows + 2 * margin, cols + 2 * margin, 3), np.uint8)
+    padded[:] = fill
+    padded[margin : margin + rows, margin : margin + cols] = image
+    patch = padded[y0 + margin : y0 + margin + size, x0 + margin : x0 + margin + size]
+    return patch if output_size == side else cv2.resize(patch, (output_size, output_size))
 
 
-def test_clip_state_is_transt_s_bbox_clip() -> None:
-    assert clip_state(-5.0, 50.0, 3.0, 500.0, 200, 100) == (0.0, 50.0, 10.0, 100.0)
-    assert clip_state(250.0, 120.0, 40.0, 30.0, 200, 100) == (200.0, 100.0, 40.0, 30.0)
+@settings(max_examples=300, deadline=None)
+@given(
+    width=st.integers(4, 90),
+    height=st.integers(4, 90),
+    cx=st.floats(-120, 210),
+    cy=st.floats(-120, 210),
+    side=st.one_of(st.integers(1, 150), st.floats(1.0, 150.0)),
+    output=st.sampled_from([0, 16, 33, 64]),
+    seed=st.integers(0, 2**16),
+)
+def test_pysot_crop_is_the_authors_padded_cut(width, height, cx, cy, side, output, seed) -> None:
+    """TransT's and VLT_TT's crop: the same bytes as padding the whole image, then cutting."""
+    from costcore.crops.pysot import pysot_crop
+
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    fill = image.mean(axis=(0, 1)) + rng.uniform(-0.5, 0.5, 3)
+    output_size = output or int(side)
+    patch, cut = pysot_crop(image, (cx, cy), output_size, side, fill)
+    expected = _pad_everything_then_cut(image, (cx, cy), output_size, side, fill)
+    assert patch.dtype == np.uint8 and np.array_equal(patch, expected)
+    assert cut.region.w == side and cut.region.x == math.floor(cx - (side + 1) / 2 + 0.5)

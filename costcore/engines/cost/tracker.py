@@ -4,7 +4,18 @@ At ``initialize`` the template crop (factor 2, 128 px) is encoded and the descri
 through BERT once; both are cached for the whole video (no template update, as in the paper).
 Each ``track`` crops the search region (factor 4, 256 px) around the previous box, runs the
 visual branch, the visual-linguistic fusion and the head, picks the best candidate under a
-Hann-window prior, maps its box back to the frame and clips it (TransT's rules).
+Hann-window prior, maps its box back to the frame and keeps its centre in the image and its
+size in [min_size, image size] (TransT's ``_bbox_clip``). The numbers (factors, sizes, window
+influence, minimum size, precision) are a :class:`~costcore.engines.cost.params.COSTTrackerParams`.
+
+Exactly as TransT's tracker (``pytracking/tracker/transt``), whose weights we load:
+
+- crops are cut in whole pixels by :func:`costcore.crops.pysot.pysot_crop` (TransT's
+  ``get_subwindow``: first pixel ``floor(c - (side + 1) / 2 + 0.5)``, cv2.resize, padding with
+  the first frame's mean colour truncated to uint8), while the head's box is mapped back from
+  the unrounded origin ``c - side / 2`` (:meth:`SearchCrop.to_frame`), as TransT does;
+- the returned box is the state itself, *not* clipped to the image: near a border it may
+  extend past it. Callers that show or export boxes clip them (the assist jobs do).
 """
 
 from __future__ import annotations
@@ -18,34 +29,28 @@ import numpy as np
 import torch
 
 from costcore.boxes import Box
+from costcore.crops.pysot import pysot_crop
+from costcore.crops.transt import SearchCrop
 from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.engines.cost.params import COSTTrackerParams
+from costcore.engines.cost.postprocess import choose_candidate, clip_state
 from costcore.model.cost import COSTModel, TemplateState
 from costcore.model.language import LanguageState
-from costcore.tracker.crop import SearchCrop
-from costcore.tracker.postprocess import choose_candidate, clip_state
+from costcore.torch_device import resolve_device
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; asking for CUDA without one is an error."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("CUDA was requested but no CUDA device is available")
-    return resolved
 
 
 class COSTTracker(TrackerEngine):
     """COST (or TransT for a visual-only model) behind the engine interface.
 
-    ``autocast`` ("bf16" / "fp16") runs the network in reduced precision (meant for CUDA);
-    ``window_influence`` is TransT's 0.49. ``track`` (alias ``step``) returns a
-    :class:`TrackResult` with the raw score map over the search region and per-stage timings
-    in ms: crop, visual (backbone + feature fusion + visual-token convs), fusion (the
-    visual-linguistic transformer), prediction (head, softmax, window, box), total; the first
-    result after ``initialize`` also carries template and language (computed once).
+    ``params`` default to TransT's with the network's crop sizes
+    (:meth:`COSTTrackerParams.for_model`); their sizes must be the network's. ``track``
+    (alias ``step``) returns a :class:`TrackResult` with the raw score map over the search
+    region and per-stage timings in ms: crop, visual (backbone + feature fusion + visual-token
+    convs), fusion (the visual-linguistic transformer), prediction (head, softmax, window,
+    box), total; the first result after ``initialize`` also carries template and language
+    (computed once).
     """
 
     yields_score_map = True
@@ -54,22 +59,24 @@ class COSTTracker(TrackerEngine):
         self,
         model: COSTModel,
         device: str | torch.device = "auto",
-        autocast: str | None = None,
-        window_influence: float = 0.49,
+        params: COSTTrackerParams | None = None,
     ) -> None:
-        if autocast is not None and autocast not in AUTOCAST_DTYPES:
-            raise ValueError(f"autocast must be None, 'bf16' or 'fp16', not {autocast!r}")
-        if not 0.0 <= window_influence <= 1.0:
-            raise ValueError("window_influence must be in [0, 1]")
+        config = model.config
+        params = params or COSTTrackerParams.for_model(config)
+        for name in ("template_size", "search_size"):
+            if getattr(params, name) != getattr(config, name):
+                raise ValueError(
+                    f"the tracker's {name} ({getattr(params, name)}) must be the network's "
+                    f"({getattr(config, name)})"
+                )
         self._device = resolve_device(device)
         self.model = model.to(self._device).eval()
-        self.autocast = autocast
-        self.window_influence = window_influence
+        self.params = params
         self.name = "transt" if model.visual_only else "cost"
-        self.config = model.config
+        self.config = config
         self._template: TemplateState | None = None
         self._language: LanguageState | None = None
-        self._fill = (0.0, 0.0, 0.0)
+        self._fill = np.zeros(3)  # the first frame's mean colour (float64)
         self._state = (0.0, 0.0, 0.0, 0.0)  # cx, cy, w, h (TransT's clipped state)
         self.init_timings_ms: dict[str, float] = {}
         self._pending_timings: dict[str, float] = {}
@@ -79,15 +86,18 @@ class COSTTracker(TrackerEngine):
         cls,
         weights: str | Path,
         device: str | torch.device = "auto",
-        autocast: str | None = None,
-        window_influence: float = 0.49,
+        params: COSTTrackerParams | None = None,
     ) -> COSTTracker:
         """A tracker over a COST checkpoint folder or a TransT ``.pth`` file (safe loading)."""
         from costcore.model.checkpoint import load_model
 
         resolved = resolve_device(device)
         model, _ = load_model(weights, resolved)
-        return cls(model, resolved, autocast, window_influence)
+        return cls(model, resolved, params)
+
+    @property
+    def autocast(self) -> str | None:
+        return self.params.autocast
 
     # --- engine interface ----------------------------------------------------------------------
     @property
@@ -104,15 +114,15 @@ class COSTTracker(TrackerEngine):
         if not box.is_valid():
             raise ValueError(f"the initial box must have a positive size, got {box}")
         # TransT pads every crop of the video with the first frame's mean colour
-        self._fill = tuple(float(c) for c in frame.reshape(-1, 3).mean(axis=0))
+        self._fill = frame.mean(axis=(0, 1))
         self._state = (*box.center, box.w, box.h)
-        cfg = self.config
-        crop = SearchCrop.around(box, cfg.template_factor, cfg.template_size)
+        params = self.params
+        crop = SearchCrop.around(box, params.template_factor, params.template_size)
         timings: dict[str, float] = {}
         with self._inference():
             with self._timer(timings, "template"):
                 self._template = self.model.encode_template(
-                    self._to_tensor(crop.extract(frame, self._fill))
+                    self._to_tensor(self._cut(frame, crop)[0])
                 )
             if self.model.visual_only:
                 self._language = None  # TransT: no language, nothing to time
@@ -131,16 +141,17 @@ class COSTTracker(TrackerEngine):
             raise RuntimeError("call initialize() before track()")
         frame = _check_frame(frame)
         height, width = frame.shape[:2]
-        cfg = self.config
+        params = self.params
         cx, cy, w, h = self._state
         timings: dict[str, float] = {}
         start = time.perf_counter()
         crop = SearchCrop.around(
-            Box(cx - w / 2, cy - h / 2, w, h), cfg.search_factor, cfg.search_size
+            Box(cx - w / 2, cy - h / 2, w, h), params.search_factor, params.search_size
         )
         with self._inference():
             with self._timer(timings, "crop"):
-                search = self._to_tensor(crop.extract(frame, self._fill))
+                patch, region = self._cut(frame, crop)
+                search = self._to_tensor(patch)
             with self._timer(timings, "visual"):
                 tokens = self.model.visual(search, self._template)
             with self._timer(timings, "fusion"):
@@ -149,24 +160,31 @@ class COSTTracker(TrackerEngine):
                 logits, boxes = self.model.predict(tokens)
                 scores = logits[0].float().softmax(dim=-1)[:, 0].cpu().numpy()
                 boxes_np = boxes[0].float().cpu().numpy()
-                best = choose_candidate(scores, self.window_influence)
+                best = choose_candidate(scores, params.window_influence)
                 frame_box = crop.to_frame(*boxes_np[best].tolist())
-                self._state = clip_state(*frame_box, width, height)
+                self._state = clip_state(*frame_box, width, height, params.min_size)
         timings["total"] = (time.perf_counter() - start) * 1000.0
         timings.update(self._pending_timings)
         self._pending_timings = {}
         side = self.model.score_map_size
         cx, cy, w, h = self._state
         return TrackResult(
-            box=Box(cx - w / 2, cy - h / 2, w, h).clipped(width, height),
+            box=Box(cx - w / 2, cy - h / 2, w, h),  # unclipped, as TransT reports it
             score=float(scores[best]),
             engine=self.name,
             score_map=scores.reshape(side, side).astype(np.float32),
-            search_region=crop.region,
+            search_region=region,
             timings_ms=timings,
         )
 
     # --- helpers -------------------------------------------------------------------------------
+    def _cut(self, frame: np.ndarray, crop: SearchCrop) -> tuple[np.ndarray, Box]:
+        """The crop's pixels as TransT cuts them (whole pixels, resized, mean-colour padding)
+        and the frame square they come from (what the score map covers)."""
+        side = int(crop.side)
+        patch, cut = pysot_crop(frame, (crop.cx, crop.cy), crop.output_size, side, self._fill)
+        return patch, cut.region
+
     def _to_tensor(self, crop: np.ndarray) -> torch.Tensor:
         """uint8 HxWx3 -> float (1, 3, H, W) in [0, 1] on the device (converted after upload)."""
         tensor = torch.from_numpy(np.ascontiguousarray(crop)).to(self._device)

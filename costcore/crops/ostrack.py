@@ -1,6 +1,6 @@
 """OSTrack's crop geometry (``sample_target``), used by All-in-One and other OSTrack-based trackers.
 
-It differs from TransT's (:mod:`costcore.tracker.crop`), so it has its own module:
+It differs from TransT's (:mod:`costcore.crops.transt`), so it has its own module:
 
 - side ``ceil(sqrt(w h) * factor)`` (TransT: context added to each side);
 - the crop is cut at the integer pixel ``round(cx - side / 2)`` (Python's round, halves to

@@ -12,8 +12,9 @@ MIN_BOX_SIZE = 10.0
 
 @lru_cache(maxsize=8)
 def hann_window(side: int) -> np.ndarray:
-    """Flattened outer product of ``np.hanning(side)`` (row-major, like the token order)."""
-    window = np.outer(np.hanning(side), np.hanning(side)).astype(np.float32).ravel()
+    """Flattened outer product of ``np.hanning(side)`` (row-major, like the token order), in
+    float64 as TransT computes it (the blend with float32 scores is then float64 too)."""
+    window = np.outer(np.hanning(side), np.hanning(side)).ravel()
     window.setflags(write=False)
     return window
 
@@ -32,15 +33,21 @@ def choose_candidate(scores: np.ndarray, window_influence: float) -> int:
 
 
 def clip_state(
-    cx: float, cy: float, w: float, h: float, width: int, height: int
+    cx: float,
+    cy: float,
+    w: float,
+    h: float,
+    width: int,
+    height: int,
+    min_size: float = MIN_BOX_SIZE,
 ) -> tuple[float, float, float, float]:
-    """TransT's ``_bbox_clip``: centre inside the image, size in [MIN_BOX_SIZE, image size].
+    """TransT's ``_bbox_clip``: centre inside the image, size in [min_size, image size].
 
     The centre stays inside the frame, so tracking can resume after the target touches a border;
     the size never collapses, so the next search region never becomes degenerate.
     """
     cx = min(max(cx, 0.0), float(width))
     cy = min(max(cy, 0.0), float(height))
-    w = max(MIN_BOX_SIZE, min(w, float(width)))
-    h = max(MIN_BOX_SIZE, min(h, float(height)))
+    w = max(min_size, min(w, float(width)))
+    h = max(min_size, min(h, float(height)))
     return cx, cy, w, h
