@@ -24,6 +24,7 @@ attention and the towers. The tests hold this path to the authors' ONNX export.
 from __future__ import annotations
 
 import copy
+import warnings
 
 import torch
 from torch import nn
@@ -299,22 +300,33 @@ class PreparedNanoTrack(nn.Module):
             self._compile(device, dtype, network)
 
     def _compile(self, device: torch.device, dtype: torch.dtype, network: NanoTrackNet) -> None:
-        """Trace and freeze both parts on dummy crops of the real sizes."""
+        """Trace and freeze both parts on blank crops of the real sizes.
+
+        TorchScript is deprecated in recent torch (it warns) but still the cheapest way to
+        drop the interpreter overhead here; where it fails or is gone, the eager modules run
+        (the same numbers, ~25 % slower on a CPU).
+        """
         from costcore.engines.nanotrack.config import NanoTrackConfig
 
         sizes = NanoTrackConfig()
 
-        def crop(side: int) -> torch.Tensor:
-            blank = torch.zeros((1, 3, side, side), device=device, dtype=dtype)
-            return blank.contiguous(memory_format=torch.channels_last)
+        def blank(side: int) -> torch.Tensor:
+            crop = torch.zeros((1, 3, side, side), device=device, dtype=dtype)
+            return crop.contiguous(memory_format=torch.channels_last)
 
-        search, template = crop(sizes.instance_size), crop(sizes.exemplar_size)
-        with torch.no_grad():
-            backbone = torch.jit.freeze(torch.jit.trace(self.backbone, search, check_trace=False))
-            state = self.head.template_state(self.backbone(template))
-            head = torch.jit.freeze(
-                torch.jit.trace(self.head, (self.backbone(search), *state), check_trace=False)
-            )
+        search, template = blank(sizes.instance_size), blank(sizes.exemplar_size)
+        try:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                backbone = torch.jit.freeze(
+                    torch.jit.trace(self.backbone, search, check_trace=False)
+                )
+                state = self.head.template_state(self.backbone(template))
+                head = torch.jit.freeze(
+                    torch.jit.trace(self.head, (self.backbone(search), *state), check_trace=False)
+                )
+        except (AttributeError, RuntimeError):
+            return
         self._backbone_run, self._head_run = backbone, head
 
     @torch.no_grad()
