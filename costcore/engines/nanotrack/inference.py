@@ -181,18 +181,18 @@ class FastHead(nn.Module):
             gates = [head.corr_pw.CA_layer]
             towers = (head.cls_tower, head.bbox_tower)
             predictions = (head.cls_logits, head.bbox_pred)
-            self.correlations: list[PixelwiseCorrelation] = []
+            correlations: list[PixelwiseCorrelation] = []
         elif isinstance(head, HeadV2):
-            self.correlations = [head.corr_pw_cls, head.corr_pw_reg]
+            correlations = [head.corr_pw_cls, head.corr_pw_reg]
             gates = [head.corr_pw_cls.CA_layer, head.corr_pw_reg.CA_layer]
             towers = (head.cls_pw_tower, head.bbox_pw_tower)
             predictions = (head.cls_pred, head.bbox_pred)
         else:
-            self.correlations = [head.corr_pw_cls, head.corr_pw_reg]
+            correlations = [head.corr_pw_cls, head.corr_pw_reg]
             gates = [head.corr_pw_cls.CA_layer, head.corr_pw_reg.CA_layer]
             towers = (head.cls_tower, head.bbox_tower)
             predictions = (head.cls_logits, head.bbox_pred)
-            self.trims = nn.ModuleList([fold_sequential(c.conv) for c in self.correlations])
+            self.trims = nn.ModuleList([fold_sequential(c.conv) for c in correlations])
             self.down = nn.ModuleList(
                 [fold_sequential(head.down_cls), fold_sequential(head.down_reg)]
             )
@@ -206,10 +206,12 @@ class FastHead(nn.Module):
                 [fold_sequential(head.corr_dw_cls.conv_kernel),
                  fold_sequential(head.corr_dw_reg.conv_kernel)]
             )  # fmt: skip
-        self.search_maps = [_linear_map(c.conv_search) for c in self.correlations]
-        self.template_maps = nn.ModuleList(
-            [fold_sequential(c.conv_kernel) for c in self.correlations]
-        )
+        #: (W, b) of each task's search embedding, composed with the template at set-up
+        self.search_maps = nn.ParameterList(
+            [nn.Parameter(t, requires_grad=False) for c in correlations
+             for t in _linear_map(c.conv_search)]
+        )  # fmt: skip
+        self.template_maps = nn.ModuleList([fold_sequential(c.conv_kernel) for c in correlations])
         self.gates = nn.ModuleList([ChannelGate(gate) for gate in gates])
         self.towers = nn.ModuleList([fold_sequential(tower) for tower in towers])
         self.predictions = nn.ModuleList([fold_sequential(p) for p in predictions])
@@ -222,8 +224,9 @@ class FastHead(nn.Module):
             bias = torch.zeros(weight.shape[0], dtype=weight.dtype, device=weight.device)
         else:  # K^T (W x + b) for each task
             weights, biases = [], []
-            for template_map, (search_weight, search_bias) in zip(
-                self.template_maps, self.search_maps, strict=True
+            maps = list(self.search_maps)
+            for template_map, search_weight, search_bias in zip(
+                self.template_maps, maps[0::2], maps[1::2], strict=True
             ):
                 cells = _cell_matrix(template_map(template))
                 weights.append(cells @ search_weight)
@@ -294,12 +297,12 @@ class PreparedNanoTrack(nn.Module):
         self.head = FastHead(network.ban_head).eval().requires_grad_(False)
         self.head.to(memory_format=torch.channels_last)
         self.state: TemplateState | None = None
-        self._backbone_run = self.backbone
-        self._head_run = self.head
+        #: what runs per frame: the modules themselves, or their frozen TorchScript traces
+        self.runners: tuple = (self.backbone, self.head)
         if compile:
-            self._compile(device, dtype, network)
+            self._compile(device, dtype)
 
-    def _compile(self, device: torch.device, dtype: torch.dtype, network: NanoTrackNet) -> None:
+    def _compile(self, device: torch.device, dtype: torch.dtype) -> None:
         """Trace and freeze both parts on blank crops of the real sizes.
 
         TorchScript is deprecated in recent torch (it warns) but still the cheapest way to
@@ -327,7 +330,7 @@ class PreparedNanoTrack(nn.Module):
                 )
         except (AttributeError, RuntimeError):
             return
-        self._backbone_run, self._head_run = backbone, head
+        self.runners = (backbone, head)
 
     @torch.no_grad()
     def set_template(self, template: torch.Tensor) -> None:
@@ -339,5 +342,6 @@ class PreparedNanoTrack(nn.Module):
         """(1, 3, 255, 255) search crop -> (logits, ltrb distances)."""
         if self.state is None:
             raise RuntimeError("set_template() before tracking")
+        backbone, head = self.runners
         search = search.contiguous(memory_format=torch.channels_last)
-        return self._head_run(self._backbone_run(search), *self.state)
+        return head(backbone(search), *self.state)
