@@ -17,6 +17,8 @@
    runs it) and the project's CSRT engine; then, to show where OpenCV's lead comes from, our
    V2 with OpenCV's rules (float boxes, and OpenCV's integer Rect of them) and with the
    authors' rules reported as integer Rects.
+3. With ``--network-variants``: CPU time of one network pass, the authors' layout run eagerly
+   against our rearranged network (eager, and traced as the engine runs it).
 
 Real data and weights come from ``../shared`` (read in place).
 """
@@ -160,6 +162,46 @@ def speed(names: list[str], frames: int, rounds: int) -> None:
             )
 
 
+# --- 3. what the rearranged network buys ----------------------------------------------------------
+
+
+def _network_times(version: int, rounds: int) -> dict[str, float]:
+    from costcore.engines.nanotrack import load_nanotrack
+    from costcore.engines.nanotrack.inference import PreparedNanoTrack
+
+    generator = torch.Generator().manual_seed(0)
+    search = 255 * torch.rand((1, 3, 255, 255), generator=generator)
+    template = 255 * torch.rand((1, 3, 127, 127), generator=generator)
+    network, _, _ = load_nanotrack(MODELS / f"nanotrackv{version}" / f"nanotrackv{version}.pth")
+    eager = PreparedNanoTrack(network, compile=False)
+    compiled = PreparedNanoTrack(network)
+    for prepared in (eager, compiled):
+        prepared.set_template(template)
+    with torch.inference_mode():
+        features = network.backbone(template)
+        variants = {
+            "authors' layout, eager": lambda: network.ban_head(features, network.backbone(search)),
+            "folded, template side once, channels-last, eager": lambda: eager(search),
+            "the same, TorchScript trace + freeze (the engine)": lambda: compiled(search),
+        }
+        times: dict[str, list[float]] = {label: [] for label in variants}
+        for _ in range(rounds * 20):
+            for label, run in variants.items():
+                began = time.process_time()
+                run()
+                times[label].append(time.process_time() - began)
+    return {label: 1000 * float(np.median(values)) for label, values in times.items()}
+
+
+def network_variants(rounds: int) -> None:
+    """CPU time of one search-crop pass: the authors' layout run eagerly, our rearranged
+    network eagerly, and traced + frozen (what the engine runs)."""
+    v2, v3 = _network_times(2, rounds), _network_times(3, rounds)
+    print("\n| network pass, CPU ms (median) | V2 | V3 |\n|---|---|---|")
+    for label in v2:
+        print(f"| {label} | {v2[label]:.2f} | {v3[label]:.2f} |")
+
+
 # --- 2. accuracy ---------------------------------------------------------------------------------
 
 
@@ -211,6 +253,9 @@ def main() -> int:
     parser.add_argument("--speed-sequences", nargs="+", default=["Crossing", "truck4_1"])
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-auc", action="store_true")
+    parser.add_argument(
+        "--network-variants", action="store_true", help="also time the network's rearrangements"
+    )
     args = parser.parse_args()
     if not (MODELS / "nanotrackv3").is_dir() or not SEQUENCES.is_dir():
         print(f"needs the NanoTrack weights in {MODELS} and the sequences in {SEQUENCES}")
@@ -222,6 +267,8 @@ def main() -> int:
         speed(args.speed_sequences, args.speed_frames, args.rounds)
     if not args.skip_auc:
         accuracy()
+    if args.network_variants:
+        network_variants(args.rounds)
     return 0
 
 
