@@ -239,3 +239,18 @@ def test_track_cli(crossing: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert written.shape == (20, 4)
     assert np.abs(written - expected).max() <= BOX_TOLERANCE + 0.0005  # %.3f in the file
     assert "nanotrack (cpu)" in capsys.readouterr().out
+
+
+def test_a_larger_search_region_gives_a_larger_map() -> None:
+    """instance_size is a setting: 287 px crops give 17 x 17 maps over a wider square."""
+    engine = create_engine(
+        "nanotrack", released_file(3), device="cpu", config={"instance_size": 287}
+    )
+    frames, boxes = real_frames("Crossing", 4)
+    engine.initialize(frames[0], boxes[0])
+    result = engine.step(frames[1])
+    pad = 0.5 * (boxes[0].w + boxes[0].h)
+    s_z = np.sqrt((boxes[0].w + pad) * (boxes[0].h + pad))
+    assert result.score_map.shape == (17, 17)
+    assert result.search_region.w == round(s_z * 287 / 127)
+    assert abs(result.box.x - boxes[1].x) < 5 and abs(result.box.y - boxes[1].y) < 5

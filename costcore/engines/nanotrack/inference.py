@@ -280,10 +280,17 @@ class PreparedNanoTrack(nn.Module):
 
     ``rgb_input``: True when crops arrive RGB (the stem is permuted so the network sees the
     BGR the authors trained on); False feeds crops to the network as they are.
-    ``compile``: trace and freeze backbone and head with TorchScript (once, here).
+    ``compile``: trace and freeze backbone and head with TorchScript (once, here), on crops of
+    ``crop_sizes`` (template, search) pixels.
     """
 
-    def __init__(self, network: NanoTrackNet, rgb_input: bool = True, compile: bool = True):
+    def __init__(
+        self,
+        network: NanoTrackNet,
+        rgb_input: bool = True,
+        compile: bool = True,
+        crop_sizes: tuple[int, int] = (127, 255),
+    ):
         super().__init__()
         self.version = network.version
         parameter = next(network.parameters())
@@ -300,24 +307,23 @@ class PreparedNanoTrack(nn.Module):
         #: what runs per frame: the modules themselves, or their frozen TorchScript traces
         self.runners: tuple = (self.backbone, self.head)
         if compile:
-            self._compile(device, dtype)
+            self._compile(device, dtype, crop_sizes)
 
-    def _compile(self, device: torch.device, dtype: torch.dtype) -> None:
+    def _compile(
+        self, device: torch.device, dtype: torch.dtype, crop_sizes: tuple[int, int]
+    ) -> None:
         """Trace and freeze both parts on blank crops of the real sizes.
 
         TorchScript is deprecated in recent torch (it warns) but still the cheapest way to
         drop the interpreter overhead here; where it fails or is gone, the eager modules run
         (the same numbers, ~25 % slower on a CPU).
         """
-        from costcore.engines.nanotrack.config import NanoTrackConfig
-
-        sizes = NanoTrackConfig()
 
         def blank(side: int) -> torch.Tensor:
             crop = torch.zeros((1, 3, side, side), device=device, dtype=dtype)
             return crop.contiguous(memory_format=torch.channels_last)
 
-        search, template = blank(sizes.instance_size), blank(sizes.exemplar_size)
+        template, search = (blank(side) for side in crop_sizes)
         try:
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
@@ -328,8 +334,8 @@ class PreparedNanoTrack(nn.Module):
                 head = torch.jit.freeze(
                     torch.jit.trace(self.head, (self.backbone(search), *state), check_trace=False)
                 )
-        except (AttributeError, RuntimeError):
-            return
+        except (AttributeError, NotImplementedError, RuntimeError, TypeError):
+            return  # TorchScript missing or unable: the eager modules stay
         self.runners = (backbone, head)
 
     @torch.no_grad()

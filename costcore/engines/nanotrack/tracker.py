@@ -48,7 +48,12 @@ class NanoTracker(TrackerEngine):
         self.summary = summary
         self.rules = rules_for(config)
         network = network.to(self._device).eval()
-        self.network = PreparedNanoTrack(network, rgb_input=self.rules.rgb_input, compile=compile)
+        self.network = PreparedNanoTrack(
+            network,
+            rgb_input=self.rules.rgb_input,
+            compile=compile,
+            crop_sizes=(config.exemplar_size, config.instance_size),
+        )
         size = config.instance_size
         self._patch = np.empty((size, size, 3), np.uint8)
         self._search = torch.empty(
