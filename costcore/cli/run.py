@@ -86,8 +86,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--weights",
         type=Path,
-        help="the engine's weights: COST checkpoint folder or TransT .pth; for allinone and "
-        "vlt_tt the authors' checkpoint file or a folder with it",
+        help="the engine's weights: COST checkpoint folder or TransT .pth; for allinone, "
+        "vlt_tt and nanotrack the authors' checkpoint file (e.g. nanotrackv3.pth) or a folder "
+        "with it",
     )
     parser.add_argument(
         "--tracker-name",

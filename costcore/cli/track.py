@@ -109,7 +109,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--weights",
         type=Path,
         help="the engine's weights: COST checkpoint folder or TransT .pth; for allinone, "
-        "vlt_tt and uvltrack the authors' checkpoint file or a folder with it",
+        "vlt_tt, uvltrack and nanotrack the authors' checkpoint file (e.g. nanotrackv3.pth) or "
+        "a folder with it",
     )
     parser.add_argument("--device", type=_device, default="auto", help="auto, cpu or cuda")
     parser.add_argument(

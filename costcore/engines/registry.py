@@ -195,6 +195,13 @@ register_engine(
     can_ground=True,
 )
 register_engine(
+    "nanotrack",
+    "costcore.engines.nanotrack:create_nanotrack_engine",
+    "NanoTrack V1-V3 (MobileNetV3, real-time on the CPU, score map; the authors' .pth)",
+    takes_weights=True,
+    weights_hint="a NanoTrack .pth (e.g. nanotrackv3.pth), or a folder with one and config.json",
+)
+register_engine(
     "csrt",
     "costcore.engines.opencv_engine:create_csrt_engine",
     "OpenCV CSRT correlation-filter tracker (CPU, no weights; accurate, slower)",

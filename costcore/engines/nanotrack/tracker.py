@@ -1,0 +1,135 @@
+"""NanoTrack behind the engine interface: crop, network, decision, per frame.
+
+``initialize`` cuts the template around the box and computes everything the template
+decides (its features and the head's template side) once; ``step`` cuts the search square,
+runs the backbone and the head on it, and lets the rules (:mod:`~.rules`: the authors' by
+default, OpenCV's on request) pick the next box. Each step returns the box, the chosen cell's
+raw foreground probability as the score, the S x S probability map (S = 16 for V1/V2, 15 for
+V3) and the search square it covers, in frame coordinates.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from costcore.boxes import Box
+from costcore.engines.base import TrackerEngine, TrackResult, check_rgb_frame
+from costcore.engines.errors import EngineError
+from costcore.engines.nanotrack.config import NanoTrackConfig
+from costcore.engines.nanotrack.crop import cut_square
+from costcore.engines.nanotrack.inference import PreparedNanoTrack
+from costcore.engines.nanotrack.network import NanoTrackNet
+from costcore.engines.nanotrack.rules import TargetState, rules_for
+
+
+class NanoTracker(TrackerEngine):
+    """NanoTrack V1/V2/V3 as an engine; ``step`` returns the score map over the search square."""
+
+    name = "nanotrack"
+    yields_score_map = True
+
+    def __init__(
+        self,
+        network: NanoTrackNet,
+        config: NanoTrackConfig,
+        device: torch.device | str = "cpu",
+        summary: str = "",
+        compile: bool = True,
+    ) -> None:
+        if config.version != network.version:
+            raise EngineError(
+                f"nanotrack: the config is for V{config.version}, the network is V{network.version}"
+            )
+        self._device = torch.device(device)
+        self.config = config
+        self.summary = summary
+        self.rules = rules_for(config)
+        network = network.to(self._device).eval()
+        self.network = PreparedNanoTrack(
+            network,
+            rgb_input=self.rules.rgb_input,
+            compile=compile,
+            crop_sizes=(config.exemplar_size, config.instance_size),
+        )
+        size = config.instance_size
+        self._patch = np.empty((size, size, 3), np.uint8)
+        self._search = torch.empty(
+            (1, 3, size, size), device=self._device, memory_format=torch.channels_last
+        )
+        self._state: TargetState | None = None
+        self._pending_timings: dict[str, float] = {}
+
+    @property
+    def device(self) -> str:
+        return str(self._device)
+
+    @property
+    def version(self) -> int:
+        return self.config.version
+
+    # --- engine interface ----------------------------------------------------------------------
+    def initialize(self, frame: np.ndarray, box: Box, text: str = "") -> None:
+        """Start on ``box`` (``text`` is ignored: NanoTrack is visual only)."""
+        frame = check_rgb_frame(frame)
+        box = Box(*(float(v) for v in box))
+        if not box.is_valid():
+            raise EngineError(f"nanotrack: the initial box must have a positive size, got {box}")
+        inside = box.clipped(frame.shape[1], frame.shape[0])
+        if inside.w <= 0 or inside.h <= 0:
+            raise EngineError(f"nanotrack: the initial box {box} lies outside the frame")
+        started = time.perf_counter()
+        self._state = None  # no half-set state if this fails
+        state, window = self.rules.start(frame, tuple(box))
+        size = self.config.exemplar_size
+        patch = cut_square(frame, window, size, self.rules.fill_for(frame))
+        with torch.inference_mode():
+            template = self._as_tensor(patch)
+            self.network.set_template(template)
+        self._state = state
+        self._pending_timings = {"template": (time.perf_counter() - started) * 1000.0}
+
+    def step(self, frame: np.ndarray) -> TrackResult:
+        if self._state is None:
+            raise EngineError("nanotrack: call initialize() before step()")
+        frame = check_rgb_frame(frame)
+        height, width = frame.shape[:2]
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        plan = self.rules.plan(self._state)
+        patch = cut_square(
+            frame, plan.window, self.config.instance_size, self.rules.fill_for(frame), self._patch
+        )
+        timings["crop"] = (time.perf_counter() - started) * 1000.0
+        with torch.inference_mode():
+            begun = time.perf_counter()
+            self._search.copy_(torch.from_numpy(patch).permute(2, 0, 1).unsqueeze(0))
+            logits, distances = self.network(self._search)
+            probabilities = torch.softmax(logits[0], dim=0)[1]
+            score_map = probabilities.float().cpu().numpy()
+            ltrb = distances[0].reshape(4, -1).float().cpu().numpy()
+            timings["network"] = (time.perf_counter() - begun) * 1000.0
+        begun = time.perf_counter()
+        scores = score_map.reshape(-1)
+        decision = self.rules.decide(self._state, plan, scores, ltrb, (width, height))
+        self._state = decision.state
+        timings["prediction"] = (time.perf_counter() - begun) * 1000.0
+        timings["total"] = (time.perf_counter() - started) * 1000.0
+        timings.update(self._pending_timings)
+        self._pending_timings = {}
+        return TrackResult(
+            box=Box(*(float(v) for v in decision.state.box)),
+            score=float(scores[decision.best]),
+            engine=self.name,
+            score_map=np.ascontiguousarray(score_map, dtype=np.float32),
+            search_region=plan.window.region,
+            timings_ms=timings,
+        )
+
+    # --- helpers -------------------------------------------------------------------------------
+    def _as_tensor(self, patch: np.ndarray) -> torch.Tensor:
+        """uint8 (H, W, 3) -> float32 (1, 3, H, W) on the device; no normalisation (0..255)."""
+        pixels = torch.from_numpy(np.ascontiguousarray(patch)).to(self._device)
+        return pixels.permute(2, 0, 1).unsqueeze(0).float()
