@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from app.export_dialog import ExportDialog
 from app.follow_view import FollowView
 from app.frame_view import FrameOverlay, FrameView
+from app.key_routing import NavigationKeyRouter, is_text_entry
 from app.navigation import NavigationBar, Navigator
 from app.panels.attributes import AttributesPanel
 from app.panels.frame_info import AbsentRangeDialog, FrameInfoPanel
@@ -148,6 +149,15 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._connect()
+        # stepping keys reach the view from any panel widget but a text field being typed in
+        # (Space stays with buttons and check boxes, which it activates)
+        navigation = [
+            k for b in BINDINGS if b.group == "Navigation" and b.id != "play" for k in b.keys
+        ]
+        self._key_router = NavigationKeyRouter(self, navigation, exempt=(self.view,))
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._key_router)
         self.setAcceptDrops(True)
         self.resize(1400, 900)
         self._restore_window_state()
@@ -565,6 +575,16 @@ class MainWindow(QMainWindow):
     def _on_busy(self, busy: bool) -> None:
         if busy:
             self.statusBar().showMessage("Tracking… (Esc cancels)")
+        # the panel disables its buttons and engine picker while a run goes: a focused one
+        # would hand the focus on to the next panel widget (the weights field), not the view
+        self._refocus_view(self.tracking_panel)
+
+    def _refocus_view(self, panel: QWidget) -> None:
+        """Give the focus back to the frame view when it sits in ``panel`` (or nowhere),
+        unless the annotator is typing there."""
+        focus = QApplication.focusWidget()
+        if focus is None or (panel.isAncestorOf(focus) and not is_text_entry(focus)):
+            self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _refresh_strip(self, frames: frozenset[int] | None = None) -> None:
         """Colour the timeline: every frame on opening, only the changed ones after an edit."""
@@ -647,6 +667,7 @@ class MainWindow(QMainWindow):
         if started:
             self.tracking_panel.evaluate.setEnabled(False)
             self.tracking_panel.show_note("Evaluating…")
+            self._refocus_view(self.tracking_panel)
         return started
 
     def toggle_absent(self) -> None:

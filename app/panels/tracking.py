@@ -60,6 +60,8 @@ class TrackingPanel(QWidget):
             )
         self.weights = QLineEdit()
         self.weights.setReadOnly(True)
+        # a display: a click may select the path, but the focus never tabs (or falls) into it
+        self.weights.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.weights.setPlaceholderText("no weights: COST/TransT need a checkpoint")
         self.weights_button = QToolButton()
         self.weights_button.setText("…")
