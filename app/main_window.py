@@ -554,11 +554,7 @@ class MainWindow(QMainWindow):
         if shown is not None:
             self._show_score_map(shown)
         if on and shown is not None and self.tracking.score_map(shown) is None:
-            self.statusBar().showMessage(
-                "No confidence map for this frame: COST/TransT runs store one per tracked "
-                "frame (CSRT/KCF have none).",
-                6000,
-            )
+            self.statusBar().showMessage(self.tracking.no_score_map_note(), 6000)
 
     def _on_flags(self) -> None:
         t = self.tracking

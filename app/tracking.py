@@ -53,11 +53,13 @@ from costcore.assist.state import STATE_FILE, AssistState
 from costcore.assist.updates import FrameUpdate
 from costcore.boxes import Box
 from costcore.engines import (
+    EngineInfo,
     TrackerEngine,
-    available_engines,
     create_engine,
     default_engine_name,
     engine_info,
+    engine_infos,
+    weights_engine,
 )
 from costcore.errors import CostcoreError
 from costcore.language import LanguageError
@@ -71,10 +73,14 @@ FLAGS_DELAY_MS = 120
 LIVE_FLAGS_MS = 1000
 
 
-def engine_choices() -> dict[str, str]:
-    """Engines for the picker: the registry's, plus plain linear interpolation."""
-    choices = dict(available_engines())
-    choices[INTERPOLATION] = "Linear interpolation between keyframes (no tracking)"
+def engine_choices() -> dict[str, tuple[str, str]]:
+    """Engines for the picker, name -> (label, description): the registry's, plus plain
+    linear interpolation."""
+    choices = {info.name: (info.display_name, info.description) for info in engine_infos()}
+    choices[INTERPOLATION] = (
+        "Interpolation",
+        "Linear interpolation between keyframes (no tracking)",
+    )
     return choices
 
 
@@ -217,9 +223,18 @@ class TrackingController(QObject):
             self.report(f"{error} Set them in the Language panel, or track with the sentence.")
             return None
 
-    def needs_weights(self) -> bool:
+    def engine_info(self) -> EngineInfo | None:
+        """The registry's entry of the chosen engine (None: interpolation)."""
         name = self.engine_name
-        return name != INTERPOLATION and engine_info(name).needs_weights
+        return None if name == INTERPOLATION else engine_info(name)
+
+    def weights_target(self) -> EngineInfo:
+        """The engine weights chosen now are for (the registry decides)."""
+        return weights_engine(self.engine_name)
+
+    def needs_weights(self) -> bool:
+        info = self.engine_info()
+        return info is not None and info.needs_weights
 
     def _engine_factory(self) -> Callable[[], TrackerEngine]:
         """Build (in the worker) or reuse the engine: loading COST weights takes seconds."""
@@ -326,6 +341,18 @@ class TrackingController(QObject):
 
     def score_map(self, index: int) -> StoredMap | None:
         return None if self.state is None else self.state.score_maps.get(index)
+
+    def no_score_map_note(self) -> str:
+        """Why a frame shows no confidence map, naming the engines that give one."""
+        with_maps = ", ".join(i.display_name for i in engine_infos() if i.gives_score_map)
+        info = self.engine_info()
+        if info is None or not info.gives_score_map:
+            name = "Interpolation" if info is None else info.display_name
+            return (
+                f"No confidence map for this frame: {name} gives none "
+                f"(frames tracked by {with_maps} keep one)."
+            )
+        return f"No confidence map for this frame: only frames tracked by {with_maps} keep one."
 
     def next_flagged(self, index: int) -> int | None:
         flag = self.queue.next_after(index)
@@ -467,10 +494,12 @@ class TrackingController(QObject):
             return False
         if self.session.frames_spec is None:
             return False
-        if self.engine_name != INTERPOLATION and self.needs_weights() and not self.weights:
+        info = self.engine_info()
+        if info is not None and info.needs_weights and not self.weights:
+            others = ", ".join(i.display_name for i in engine_infos() if not i.needs_weights)
             self.report(
-                f"The {self.engine_name} engine needs weights: choose a COST checkpoint "
-                "folder or a TransT .pth in the Tracking panel, or pick CSRT/KCF."
+                f"The {info.display_name} engine needs weights: choose {info.weights_hint} "
+                f"in the Tracking panel, or pick an engine that needs none ({others})."
             )
             return False
         return True

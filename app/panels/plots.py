@@ -14,6 +14,11 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from costcore.assist.series import TimelineSeries
+from costcore.engines import engine_infos
+
+#: the engines (from the registry) whose runs leave the score plot empty
+_NO_SCORE = "/".join(i.display_name for i in engine_infos() if not i.gives_score)
+_NO_SCORE += " and interpolation" if _NO_SCORE else "interpolation"
 
 _PLOTS = (
     ("score", "Tracker score", "#ffa726"),
@@ -100,7 +105,7 @@ class TimelinePlots(QWidget):
             self.curves[key].setData(x, np.asarray(values, dtype=np.float64))
         title = dict((k, t) for k, t, _c in _PLOTS)["score"]
         if not np.isfinite(series.score).any():
-            title += " — none yet (CSRT/KCF and interpolation give no score)"
+            title += f" — none yet ({_NO_SCORE} give no score)"
         self.labels["score"].setText(title)
         if count != self._count:
             self._count = count

@@ -52,8 +52,7 @@ class TrackingPanel(QWidget):
         super().__init__(parent)
         self.tracking = tracking
         self.engine = QComboBox()
-        for name, description in engine_choices().items():
-            label = name.upper() if len(name) <= 6 else name.capitalize()
+        for name, (label, description) in engine_choices().items():
             self.engine.addItem(label, name)
             self.engine.setItemData(
                 self.engine.count() - 1, description, Qt.ItemDataRole.ToolTipRole
@@ -62,13 +61,11 @@ class TrackingPanel(QWidget):
         self.weights.setReadOnly(True)
         # a display: a click may select the path, but the focus never tabs (or falls) into it
         self.weights.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.weights.setPlaceholderText("no weights: COST/TransT need a checkpoint")
         self.weights_button = QToolButton()
         self.weights_button.setText("…")
-        self.weights_button.setToolTip("Choose COST/TransT weights")
         menu = QMenu(self.weights_button)
-        menu.addAction("COST checkpoint folder…", self._choose_folder)
-        menu.addAction("TransT checkpoint file (.pth)…", self._choose_file)
+        self.choose_folder = menu.addAction("Weights folder…", self._choose_folder)
+        self.choose_file = menu.addAction("Weights file…", self._choose_file)
         menu.addAction("Forget the weights", lambda: self._set_weights(""))
         self.weights_button.setMenu(menu)
         self.weights_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -206,35 +203,61 @@ class TrackingPanel(QWidget):
         self.device.setCurrentIndex(max(0, self.device.findData(t.device)))
         self.language_form.setCurrentIndex(max(0, self.language_form.findData(t.language_form)))
         self.weights.setText(t.weights)
-        self.weights.setToolTip(t.weights)
         self.repropagate.setChecked(t.repropagate)
         self.stop_at_flag.setChecked(t.stop_at_flag)
         self.threshold.setValue(t.flag_rules.score_threshold)
+        self._describe_weights()
 
     # ----------------------------------------------------------- choices
     def _engine_changed(self) -> None:
         self.tracking.set_engine(self.engine.currentData())
+        self._describe_weights()
+
+    def _describe_weights(self) -> None:
+        """Placeholder, tooltip and menu of the weights chooser, from the engine registry."""
+        current = self.tracking.engine_info()
+        target = self.tracking.weights_target()
+        name = target.display_name
+        if current is None or not current.takes_weights:
+            label = current.display_name if current is not None else self.engine.currentText()
+            text = f"{label} takes no weights (weights chosen now are for {name})"
+        elif current.needs_weights:
+            text = f"{name} needs weights: {current.weights_hint}"
+        else:
+            text = f"{name} can use weights: {current.weights_hint}"
+        self.weights.setPlaceholderText(text)
+        self.weights.setToolTip(self.weights.text() or text)
+        self.weights_button.setToolTip(f"Choose {name} weights ({target.weights_hint})")
+        self.choose_folder.setText(f"{name} weights folder…")
+        self.choose_folder.setEnabled(target.weights_folder)
+        self.choose_file.setText(f"{name} weights file…")
+        self.choose_file.setEnabled(bool(target.weights_files))
 
     def _choose_folder(self) -> None:
+        target = self.tracking.weights_target()
         folder = QFileDialog.getExistingDirectory(
-            self, "COST checkpoint folder", self.weights.text()
+            self, f"{target.display_name} weights folder", self.weights.text()
         )
         if folder:
             self._set_weights(folder)
 
     def _choose_file(self) -> None:
+        target = self.tracking.weights_target()
         path, _ = QFileDialog.getOpenFileName(
-            self, "TransT checkpoint", self.weights.text(), "PyTorch checkpoints (*.pth *.pt)"
+            self, f"{target.display_name} weights", self.weights.text(), target.weights_files
         )
         if path:
             self._set_weights(path)
 
     def _set_weights(self, path: str) -> None:
+        """Use ``path`` as weights; with an engine that takes none picked, also switch to the
+        engine they are for (the registry's choice)."""
+        target = self.tracking.weights_target()
         self.tracking.set_weights(path)
         self.weights.setText(path)
-        self.weights.setToolTip(path)
-        if path and self.tracking.engine_name not in ("cost", "transt"):
-            self.engine.setCurrentIndex(self.engine.findData("cost"))
+        self._describe_weights()
+        if path and target.name != self.tracking.engine_name:
+            self.engine.setCurrentIndex(self.engine.findData(target.name))
 
     def extent_choice(self) -> tuple[Extent, int]:
         return Extent(self.extent.currentData()), self.count.value()

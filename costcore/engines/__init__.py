@@ -13,7 +13,9 @@ from costcore.engines.registry import (
     create_engine,
     default_engine_name,
     engine_info,
+    engine_infos,
     register_engine,
+    weights_engine,
 )
 
 __all__ = [
@@ -26,5 +28,7 @@ __all__ = [
     "create_engine",
     "default_engine_name",
     "engine_info",
+    "engine_infos",
     "register_engine",
+    "weights_engine",
 ]

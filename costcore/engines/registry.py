@@ -44,6 +44,22 @@ class EngineInfo:
     needs_weights: bool = False
     #: what ``weights`` must be, for error messages
     weights_hint: str = "a COST checkpoint folder or a TransT .pth file"
+    #: a file-dialog filter for weights files, e.g. "TransT checkpoints (*.pth *.pt)"
+    #: ("" when the weights are never a single file)
+    weights_files: str = ""
+    #: whether the weights may be a folder
+    weights_folder: bool = False
+    #: whether each step gives a confidence score (the score flags and plot need one)
+    gives_score: bool = False
+    #: whether each step gives a score map for the confidence overlay
+    gives_score_map: bool = False
+    #: how people write the name ("All-in-One"); "" = the name in capitals
+    label: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """The name as menus and messages show it."""
+        return self.label or self.name.upper()
 
     def load_factory(self) -> EngineFactory:
         """Import the factory now (the only place an engine's heavy imports happen)."""
@@ -71,8 +87,17 @@ def register_engine(
     needs_weights: bool = False,
     replace: bool = False,
     weights_hint: str | None = None,
+    weights_files: str = "",
+    weights_folder: bool = False,
+    gives_score: bool = False,
+    gives_score_map: bool = False,
+    label: str = "",
 ) -> None:
-    """Make an engine available under ``name`` (lower case, no spaces)."""
+    """Make an engine available under ``name`` (lower case, no spaces).
+
+    What the keywords say about the engine (weights, score, score map) is all a front end
+    learns about it: the app builds its weights chooser and its messages from them.
+    """
     if not name or name != name.strip().lower() or " " in name:
         raise ValueError(f"engine names are lower-case words, got {name!r}")
     if name in _ENGINES and not replace:
@@ -81,13 +106,28 @@ def register_engine(
         raise ValueError(f"lazy factories are 'module:attribute', got {factory!r}")
     hint = {} if weights_hint is None else {"weights_hint": weights_hint}
     _ENGINES[name] = EngineInfo(
-        name, description, factory, takes_weights or needs_weights, needs_weights, **hint
+        name,
+        description,
+        factory,
+        takes_weights or needs_weights,
+        needs_weights,
+        weights_files=weights_files,
+        weights_folder=weights_folder,
+        gives_score=gives_score,
+        gives_score_map=gives_score_map,
+        label=label,
+        **hint,
     )
 
 
 def available_engines() -> dict[str, str]:
     """Registered engine names and their one-line descriptions, in registration order."""
     return {name: info.description for name, info in _ENGINES.items()}
+
+
+def engine_infos() -> list[EngineInfo]:
+    """Every registered engine, in registration order."""
+    return list(_ENGINES.values())
 
 
 def engine_info(name: str) -> EngineInfo:
@@ -102,6 +142,15 @@ def engine_info(name: str) -> EngineInfo:
 def default_engine_name(weights: WeightsPath | None) -> str:
     """``"cost"`` when weights are configured, else the embedded classical tracker."""
     return WEIGHTS_DEFAULT if weights else CLASSICAL_DEFAULT
+
+
+def weights_engine(current: str) -> EngineInfo:
+    """The engine weights chosen now are for: ``current`` when it takes weights, else the
+    default engine for weights (choosing weights with a classical engine picked switches)."""
+    info = _ENGINES.get(current)
+    if info is not None and info.takes_weights:
+        return info
+    return engine_info(WEIGHTS_DEFAULT)
 
 
 def create_engine(
@@ -150,12 +199,22 @@ register_engine(
     "costcore.engines.cost_engine:create_cost_engine",
     "COST vision-language tracker (a COST checkpoint folder, or a TransT .pth: visual only)",
     needs_weights=True,
+    weights_files="TransT checkpoints (*.pth *.pt)",
+    weights_folder=True,
+    gives_score=True,
+    gives_score_map=True,
+    label="COST",
 )
 register_engine(
     "transt",
     "costcore.engines.cost_engine:create_transt_engine",
     "TransT, COST's visual branch without language (a TransT .pth or COST checkpoint)",
     needs_weights=True,
+    weights_files="TransT checkpoints (*.pth *.pt)",
+    weights_folder=True,
+    gives_score=True,
+    gives_score_map=True,
+    label="TransT",
 )
 register_engine(
     "allinone",
@@ -163,6 +222,11 @@ register_engine(
     "All-in-One vision-language tracker (ViT, language token; the authors' .pth.tar or a folder)",
     needs_weights=True,
     weights_hint="All-in-One's checkpoint file, or a folder with it and config.json",
+    weights_files="All-in-One checkpoints (*.pth.tar *.pth *.tar *.pt)",
+    weights_folder=True,
+    gives_score=True,
+    gives_score_map=True,
+    label="All-in-One",
 )
 register_engine(
     "vlt_tt",
@@ -170,6 +234,11 @@ register_engine(
     "VLT_TT vision-language tracker (ModaMixer, TransT fusion; the authors' .pth or a folder)",
     needs_weights=True,
     weights_hint="VLT_TT's checkpoint file, or a folder with it, config.json and bert/",
+    weights_files="VLT_TT checkpoints (*.pth *.pth.tar *.pt)",
+    weights_folder=True,
+    gives_score=True,
+    gives_score_map=True,
+    label="VLT_TT",
 )
 register_engine(
     "csrt",
