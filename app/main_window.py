@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QImage,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -120,18 +121,11 @@ class MainWindow(QMainWindow):
         self.add_panel("language", "Language", self.language_panel, left)
         self.add_panel("attributes", "Attributes", self.attributes_panel, left)
         self.add_panel("plots", "Timeline plots", self.plots, bottom)
+        # the right column (frame, tracking, review) runs down to the status bar: its panels
+        # need their height, and the plots then get theirs below the frame and the left column
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.tabifyDockWidget(self.docks["magnifier"], self.docks["review"])
         self.docks["magnifier"].raise_()
-        self.resizeDocks(
-            [self.docks["language"], self.docks["attributes"]], [130, 700], Qt.Orientation.Vertical
-        )
-        self.resizeDocks(
-            [self.docks["frame"], self.docks["magnifier"], self.docks["tracking"]],
-            [230, 250, 420],
-            Qt.Orientation.Vertical,
-        )
-        self.resizeDocks([self.docks["plots"]], [230], Qt.Orientation.Vertical)
-
         self.engine_label = QLabel(self.tracking.describe_engine())
         self.engine_label.setToolTip("Tracking engine · device · frames per second")
         self.cursor_label = QLabel("")
@@ -212,7 +206,7 @@ class MainWindow(QMainWindow):
             "track_forward": lambda: self.track(backwards=False),
             "track_backward": lambda: self.track(backwards=True),
             "fill_segment": self.fill_segment,
-            "cancel_run": self.tracking.cancel,
+            "cancel_run": self.cancel_work,
             "next_flag": self.next_flagged,
             "prev_flag": self.previous_flagged,
             "score_map": lambda: None,
@@ -236,7 +230,8 @@ class MainWindow(QMainWindow):
         ghosts.toggled.connect(self.view.set_ghosts_visible)
         score_map = self.actions_by_id["score_map"]
         score_map.setCheckable(True)
-        score_map.setChecked(self.settings.flag("tracking/score_map", True))
+        # off until asked for: most frames have no map, and turning it on says why (M)
+        score_map.setChecked(self.settings.flag("tracking/score_map", False))
         score_map.toggled.connect(self._score_map_toggled)
         needs_video = [b.id for b in BINDINGS if b.id not in ("open", "quit", "help")]
         self._video_actions = [self.actions_by_id[i] for i in needs_video]
@@ -344,6 +339,7 @@ class MainWindow(QMainWindow):
         self.tracking_panel.fillRequested.connect(self.fill_segment)
         self.tracking_panel.cancelRequested.connect(t.cancel)
         self.tracking_panel.evaluateRequested.connect(self.evaluate_engine)
+        self.tracking_panel.cancelEvaluationRequested.connect(t.cancel_evaluation)
         self.review_panel.seekRequested.connect(self.navigator.go_to)
         self.review_panel.nextRequested.connect(self.next_flagged)
         self.review_panel.previousRequested.connect(self.previous_flagged)
@@ -661,10 +657,14 @@ class MainWindow(QMainWindow):
     def evaluate_engine(self) -> bool:
         started = self.tracking.evaluate()
         if started:
-            self.tracking_panel.evaluate.setEnabled(False)
             self.tracking_panel.show_note("Evaluating…")
             self._refocus_view(self.tracking_panel)
         return started
+
+    def cancel_work(self) -> None:
+        """Esc: stop the tracking run and the engine evaluation, whichever is going."""
+        self.tracking.cancel()
+        self.tracking.cancel_evaluation()
 
     def toggle_absent(self) -> None:
         self.controller.toggle_absent(self.navigator.index)
@@ -849,8 +849,27 @@ class MainWindow(QMainWindow):
         state = store.value("ui/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        self._docks_laid_out = isinstance(state, QByteArray) and self.restoreState(state)
+
+    def _lay_out_docks(self) -> None:
+        """The first-run dock sizes; applied once the window has its real size (sizes asked
+        for before it is shown are shared out against a default-sized window)."""
+        self._docks_laid_out = True
+        self.resizeDocks(
+            [self.docks["language"], self.docks["attributes"]], [130, 700], Qt.Orientation.Vertical
+        )
+        self.resizeDocks(
+            [self.docks["frame"], self.docks["magnifier"], self.docks["tracking"]],
+            [200, 160, 420],
+            Qt.Orientation.Vertical,
+        )
+        plots_height = self.plots.canvas.minimumHeight() + 30  # all four plots, and the title
+        self.resizeDocks([self.docks["plots"]], [plots_height], Qt.Orientation.Vertical)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._docks_laid_out:
+            self._lay_out_docks()
 
     # ================================================================= events
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override

@@ -134,6 +134,8 @@ class TrackingController(QObject):
     evaluationReady = Signal(object)  # EvaluationRun
     evaluationProgress = Signal(int, int)
     evaluationFailed = Signal(str)
+    #: an evaluation started (True) or ended, however it ended (False)
+    evaluatingChanged = Signal(bool)
 
     def __init__(
         self, session: SessionController, settings: AppSettings, parent: QObject | None = None
@@ -673,6 +675,7 @@ class TrackingController(QObject):
         task.cancelled.connect(lambda: self._evaluation_failed("cancelled"))
         self._evaluation_task = task
         task.start()
+        self.evaluatingChanged.emit(True)
         return True
 
     @property
@@ -692,10 +695,12 @@ class TrackingController(QObject):
         self.evaluation = result
         self._emit_status(f"{result.fps:.0f} fps")
         self.evaluationReady.emit(result)
+        self.evaluatingChanged.emit(False)
 
     def _evaluation_failed(self, message: str) -> None:
         self._evaluation_task = None
         self.evaluationFailed.emit(message)
+        self.evaluatingChanged.emit(False)
 
     def shutdown(self) -> None:
         self.cancel(wait=True)

@@ -59,6 +59,8 @@ def test_a_single_hot_cell_lands_on_its_frame_pixels(qtbot, tmp_path, monkeypatc
     qtbot.waitUntil(lambda: not window.tracking.busy, timeout=TIMEOUT_MS)
     window.navigator.go_to(1)
     wait_frame(qtbot, window, 1)
+    assert not window.view.score_map_item.has_map()  # the overlay starts off ...
+    key(window, Qt.Key.Key_M)  # ... and M shows it
 
     # frame 1: box (12, 10, 12, 8); the engine's search region is 3x the box around it:
     # (0, 2, 36, 24), so the 3x4 map has 9x8-pixel cells; cell (1, 2) covers x 18..26, y 10..17
@@ -116,6 +118,7 @@ def test_cost_weights_are_remembered_and_its_score_maps_are_kept(qtbot, tmp_path
     assert "cost · CPU" in window.engine_label.text()
     window.navigator.go_to(2)
     wait_frame(qtbot, window, 2)
+    window.actions_by_id["score_map"].setChecked(True)
     assert window.view.score_map_item.has_map()
     assert window.view.score_map_item.region() == QRectF(*t.score_map(2).region)
     window.close()

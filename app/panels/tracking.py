@@ -39,6 +39,7 @@ _EXTENTS = (
     (Extent.COUNT, "a number of frames"),
 )
 _DEVICES = ("auto", "cpu", "cuda")
+_EVALUATE_TEXT = "Evaluate engine against the annotation"
 
 
 class TrackingPanel(QWidget):
@@ -47,6 +48,7 @@ class TrackingPanel(QWidget):
     fillRequested = Signal()
     cancelRequested = Signal()
     evaluateRequested = Signal()
+    cancelEvaluationRequested = Signal()
 
     def __init__(self, tracking: TrackingController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,18 +117,26 @@ class TrackingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("%v / %m")
-        self.progress.setVisible(False)
         self.cancel = QPushButton("Cancel (Esc)")
-        self.cancel.setVisible(False)
+        for widget in (self.progress, self.cancel):
+            # hidden between runs, but their row keeps its height: showing them must not
+            # push the docks below (or above) around
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
+            widget.setVisible(False)
 
-        self.evaluate = QPushButton("Evaluate engine against the annotation")
+        self.evaluate = QPushButton(_EVALUATE_TEXT)
         self.evaluate.setToolTip(
             "Run the engine over the video without changing the annotation and score it "
             "(AUC, P, P_norm, cAUC, mACC); the per-frame IoU goes to the plots"
         )
         self.metrics = QLabel("")
         self.metrics.setWordWrap(True)
-        self.metrics.setVisible(False)
+        # room for an evaluation's note or result from the start (a line appearing later
+        # would move every dock below it)
+        self.metrics.setMinimumHeight(3 * self.metrics.fontMetrics().lineSpacing())
+        self.metrics.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.metrics.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         engine_row = QHBoxLayout()
@@ -185,7 +195,7 @@ class TrackingPanel(QWidget):
         self.backward.clicked.connect(self.backwardRequested)
         self.fill.clicked.connect(self.fillRequested)
         self.cancel.clicked.connect(self.cancelRequested)
-        self.evaluate.clicked.connect(self.evaluateRequested)
+        self.evaluate.clicked.connect(self._evaluate_clicked)
         tracking.busyChanged.connect(self.set_busy)
         tracking.progress.connect(self.set_progress)
         tracking.evaluationReady.connect(self.show_evaluation)
@@ -195,6 +205,7 @@ class TrackingPanel(QWidget):
         tracking.evaluationFailed.connect(
             lambda message: self._evaluation_done(f"Evaluation {message}")
         )
+        tracking.evaluatingChanged.connect(self.set_evaluating)
         self.setEnabled(False)
 
     def _load(self) -> None:
@@ -286,10 +297,17 @@ class TrackingPanel(QWidget):
         )
 
     def show_note(self, text: str) -> None:
-        self.metrics.setVisible(True)
         self.metrics.setText(text)
 
     def _evaluation_done(self, text: str) -> None:
-        self.metrics.setVisible(True)
         self.metrics.setText(text)
-        self.evaluate.setEnabled(True)
+
+    def set_evaluating(self, evaluating: bool) -> None:
+        """While an evaluation runs, its button stops it (the layout stays as it is)."""
+        self.evaluate.setText("Cancel the evaluation (Esc)" if evaluating else _EVALUATE_TEXT)
+
+    def _evaluate_clicked(self) -> None:
+        if self.tracking.evaluating:
+            self.cancelEvaluationRequested.emit()
+        else:
+            self.evaluateRequested.emit()
