@@ -410,20 +410,33 @@ class MainWindow(QMainWindow):
         else:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
-    def _ask_resume(self, result: OpenResult) -> bool:
+    def resume_text(self, result: OpenResult) -> str:
+        """What the resume question says: how much is done, and which file is whose."""
         existing = result.existing
         assert existing is not None
         annotation = existing.annotation
         done = annotation.frame_count - len(annotation.unannotated())
-        text = (
-            f"There is a saved session for “{annotation.name}”: {done} of "
-            f"{annotation.frame_count} frames annotated.\n\n{result.session_path}"
-        )
+        if result.salvage is not None:
+            text = (
+                f"The saved session for “{annotation.name}” was damaged; "
+                f"{result.salvage.describe()}.\n\nResume from what could be read?"
+            )
+        else:
+            text = (
+                f"There is a saved session for “{annotation.name}”: {done} of "
+                f"{annotation.frame_count} frames annotated."
+            )
+        text += f"\n\nSession: {existing.path}\nMade for: {annotation.source}"
         if Path(annotation.source).resolve() != result.path.resolve():
-            text += f"\n\nNote: it was made for {annotation.source}"
+            text += f"\nOpening: {result.path.resolve()}"
+            if result.place is not None and result.place.moved_from:
+                text += "\n(the file it was made for is gone; this one has the same content)"
+        return text
+
+    def _ask_resume(self, result: OpenResult) -> bool:
         box = QMessageBox(self)
         box.setWindowTitle("Resume annotation?")
-        box.setText(text)
+        box.setText(self.resume_text(result))
         resume = box.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Start over (keep the old file)", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(resume)
@@ -461,9 +474,10 @@ class MainWindow(QMainWindow):
             self.settings.add_recent(c.opened_path)
         self.statusBar().showMessage(
             f"{annotation.name}: {annotation.frame_count} frames, {width}×{height}, "
-            f"{source.fps:g} fps — session {c.session_path}",
+            f"{source.fps:g} fps — session {c.session_path} of {annotation.source}",
             10000,
         )
+        self.save_label.setToolTip(f"Session {c.session_path}\nof the video {annotation.source}")
         self.view.setFocus()
         # last: going to the start frame may show it synchronously (cached) and re-enter
         start = c.ui_state.get("frame", 0)
