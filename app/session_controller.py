@@ -388,6 +388,12 @@ class SessionController(QObject):
             self._save_scheduled = True
             QTimer.singleShot(0, self._save_now)
 
+    def schedule_save(self) -> None:
+        """Write the session on the next event-loop turn (app state changed, not the
+        annotation: e.g. a tracking run's record)."""
+        if self.annotation is not None:
+            self._schedule_save()
+
     def save_now(self) -> None:
         """Write the session now and wait for it (Ctrl+S; autosave makes this optional)."""
         self._save_now()

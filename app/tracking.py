@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from app.workers import StreamTask, Task
 from costcore.annotation import Change, SetFrames, VideoAnnotation
 from costcore.assist.evaluate import EvaluationRun, evaluate_run
 from costcore.assist.flags import Flag, FlagRules, flag_frames
+from costcore.assist.interrupted import RUN_KEY, RunRecord, stale_frames
 from costcore.assist.jobs import (
     INTERPOLATION,
     EngineRunner,
@@ -119,6 +120,8 @@ class _Run:
     engine_frames: int = 0
     last_index: int | None = None
     restart: Callable[[int], None] | None = None  # re-run from a frame (language change)
+    #: what the run plans to write and has finished, kept in the session while it runs
+    record: RunRecord | None = None
 
 
 class TrackingController(QObject):
@@ -284,8 +287,27 @@ class TrackingController(QObject):
                 self.state = AssistState.load(path, annotation.frame_count)
             except CostcoreError as error:
                 self.session.message.emit(f"Tracking diagnostics not restored: {error}")
+        self._mark_interrupted_run(annotation)
         self.update_flags()
         self._emit_status()
+
+    def _mark_interrupted_run(self, annotation: VideoAnnotation) -> None:
+        """A run record in the opened session: the app died during that run. The automatic
+        frames it planned but did not finish hold older boxes: mark them stale and say so."""
+        value = self.session.ui_state.pop(RUN_KEY, None)
+        if value is None or self.state is None:
+            return
+        record = RunRecord.from_json(value, annotation.frame_count)
+        stale = [] if record is None else stale_frames(annotation, record)
+        if record is not None and stale:
+            self.state.mark_stale(stale, annotation)
+            self.save_state()  # the marks are on disk before the record leaves the session
+            self.session.message.emit(
+                f"The app closed during “{record.text}”: {len(stale)} frame(s) it had not "
+                f"re-tracked (frames {stale[0] + 1}–{stale[-1] + 1}) still hold older boxes; "
+                "they are flagged as stale in the review queue."
+            )
+        self.session.schedule_save()
 
     def _on_closing(self) -> None:
         self.cancel(wait=True)
@@ -414,7 +436,7 @@ class TrackingController(QObject):
                 again = Extent.COUNT if Extent(extent) is Extent.COUNT else extent
                 self.propagate(frame, backwards=backwards, extent=again, count=remaining)
 
-        return self._start(job, "propagate", text, len(plan), restart)
+        return self._start(job, "propagate", text, len(plan), restart, planned=plan.frames)
 
     def fill_segment(self, index: int) -> bool:
         """Segment fill (or interpolation) of the keyframe gap holding frame ``index``."""
@@ -485,7 +507,8 @@ class TrackingController(QObject):
                     None if interpolation else runner, snapshot, segment, cancelled=cancelled
                 )
 
-        return self._start(job, kind, text, total)
+        planned = [i for s in segments for i in s.frames]
+        return self._start(job, kind, text, total, planned=planned)
 
     def _ready(self) -> bool:
         if self._run is not None:
@@ -513,6 +536,8 @@ class TrackingController(QObject):
         text: str,
         total: int,
         restart: Callable[[int], None] | None = None,
+        *,
+        planned: Iterable[int] = (),
     ) -> bool:
         annotation, stack = self.session.annotation, self.session.undo_stack
         assert annotation is not None and stack is not None
@@ -549,6 +574,10 @@ class TrackingController(QObject):
         macro = contextlib.ExitStack()
         macro.enter_context(stack.macro(text))
         run = _Run(serial, kind, text, task, macro, max(total, 1), restart=restart)
+        run.record = RunRecord(text, frozenset(planned))
+        # on disk before the run changes a frame: a crash from here on leaves a trace
+        self.session.ui_state[RUN_KEY] = run.record.to_json()
+        self.session.save_now()
         self._run = run
         task.batch.connect(lambda items, s=serial: self._on_batch(s, items))
         task.finished.connect(lambda _r, s=serial: self._end(s, "done"))
@@ -572,6 +601,9 @@ class TrackingController(QObject):
         if run is None or run.serial != serial or self.state is None:
             return  # a stopped run's last values: dropped
         items = [(u.index, u.annotation()) for u in updates]
+        if run.record is not None:  # saved with these frames (the same autosave)
+            run.record = run.record.finish(u.index for u in updates if u.final)
+            self.session.ui_state[RUN_KEY] = run.record.to_json()
         self.session.push(SetFrames(items, text=run.text))
         self.state.record_all(updates)
         for update in updates:
@@ -604,6 +636,8 @@ class TrackingController(QObject):
 
     def _close_run(self, run: _Run) -> None:
         self._run = None
+        if self.session.ui_state.pop(RUN_KEY, None) is not None:
+            self.session.schedule_save()  # the run ended in order: no trace needed
         run.macro.close()  # records the run as one undo step (also a cancelled one)
         self.busyChanged.emit(False)
         self._emit_status(self._fps_text(run))

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from costcore.annotation import Provenance, VideoAnnotation
+from costcore.assist.appearance import AppearanceProbe
 from costcore.assist.combine import CombineRules, combine_runs, combined_updates
-from costcore.assist.flags import FlagRules, step_reasons
+from costcore.assist.flags import DriftWatch, FlagRules, step_reasons
 from costcore.assist.plan import PropagationPlan, Segment
 from costcore.assist.runstore import RunStore, StoredRun
 from costcore.assist.updates import Anchor, FrameUpdate, RunStep
@@ -53,6 +54,7 @@ class EngineRunner:
     ) -> Iterator[FrameUpdate]:
         """Updates for the frames after ``anchor`` up to ``stop`` (exclusive)."""
         engine = self.make_engine()
+        probe: AppearanceProbe | None = None
         steps = track_frames(
             engine,
             self.frames,
@@ -65,9 +67,14 @@ class EngineRunner:
         )
         for step in steps:
             if step.initial:
+                if step.frame is not None:
+                    probe = AppearanceProbe(step.frame, anchor.box)
                 continue
             self.frames_tracked += 1
             result = step.result
+            appearance = None
+            if probe is not None and step.frame is not None:
+                appearance = probe.similarity(step.frame, Box(*result.box))
             yield FrameUpdate(
                 step.index,
                 Box(*result.box),
@@ -78,6 +85,7 @@ class EngineRunner:
                 score_map=result.score_map,
                 search_region=result.search_region,
                 seconds=step.seconds,
+                appearance=appearance,
             )
 
 
@@ -199,6 +207,7 @@ def propagate(
         restart: Anchor | None = None
         previous = current.box
         speeds: list[float] = []
+        watch = DriftWatch(rules)
         for update in runner.run(current, plan.stop, plan.backwards, cancelled):
             if update.index in anchors:
                 box = anchors[update.index]
@@ -210,7 +219,7 @@ def propagate(
             if stop_at_flag:
                 reasons = step_reasons(
                     previous, update.box, update.score, update.lost, speeds, rules
-                )
+                ) + watch.observe(update.box, update.appearance)
                 if reasons:
                     return
                 speeds.append(_speed(previous, update.box))
@@ -254,7 +263,9 @@ def fill_segment(
         # one frame further than the segment: the run's error at the right keyframe
         stop = segment.last + 1 if right is None else right.index + 1
         for update in runner.run(left, stop, False, cancelled):
-            forward[update.index] = RunStep(update.index, update.box, update.score, update.lost)
+            forward[update.index] = RunStep(
+                update.index, update.box, update.score, update.lost, update.appearance
+            )
             if update.index in segment:
                 originals[("forward", update.index)] = update
                 name = update.engine
@@ -262,7 +273,9 @@ def fill_segment(
     if right is not None:
         stop = segment.first - 1 if left is None else left.index - 1
         for update in runner.run(right, stop, True, cancelled):
-            backward[update.index] = RunStep(update.index, update.box, update.score, update.lost)
+            backward[update.index] = RunStep(
+                update.index, update.box, update.score, update.lost, update.appearance
+            )
             if update.index in segment:
                 originals[("backward", update.index)] = update
                 name = update.engine
