@@ -37,6 +37,7 @@ from costcore.assist.jobs import (
     keyframe_anchors,
     propagate,
     segment_job,
+    segment_steps,
 )
 from costcore.assist.plan import (
     Extent,
@@ -93,10 +94,22 @@ class _WorkerFrames:
         self.frame_count = frame_count
         self._source: Any = None
 
-    def frame(self, index: int) -> Any:
+    def _opened(self) -> Any:
         if self._source is None:
             self._source = open_frame_source(self._spec, cache_bytes=0)
-        return self._source.frame(index)
+        return self._source
+
+    def frame(self, index: int) -> Any:
+        return self._opened().frame(index)
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        return self._opened().frame_size
+
+    def previous_keyframe(self, index: int) -> int | None:
+        """Where decoding frame ``index`` starts (backward runs plan their chunks by it)."""
+        known = getattr(self._opened(), "previous_keyframe", None)
+        return known(index) if callable(known) else None
 
     def close(self) -> None:
         if self._source is not None:
@@ -498,8 +511,7 @@ class TrackingController(QObject):
             return False
         # the anchors and checkpoints are read here, on the UI thread
         snapshot = annotation.copy()
-        runs = 1 if interpolation else 2
-        total = sum(len(s) for s in segments) * runs
+        total = sum(segment_steps(annotation, s, interpolation) for s in segments)
 
         def job(runner: EngineRunner, cancelled: Callable[[], bool]) -> Iterator[FrameUpdate]:
             for segment in segments:
@@ -560,8 +572,8 @@ class TrackingController(QObject):
             try:
                 for update in job(runner, cancelled):
                     emit(update)
-                    done += 1
-                    if done % 5 == 0:
+                    done += 1 if update.step else 0
+                    if update.step and done % 5 == 0:
                         progress(min(done, total), total)
             finally:
                 frames.close()
@@ -611,7 +623,7 @@ class TrackingController(QObject):
                 run.engine_seconds += update.seconds
                 run.engine_frames += 1 if update.seconds else 0
             run.last_index = update.index
-        run.done += len(updates)
+        run.done += sum(1 for u in updates if u.step)  # combined values are no new work
         self.progress.emit(min(run.done, run.total), run.total)
         self._emit_status(self._fps_text(run))
 

@@ -243,6 +243,7 @@ def combined_updates(
                 score_map=None if origin is None else origin.score_map,
                 search_region=None if origin is None else origin.search_region,
                 appearance=None if origin is None else origin.appearance,
+                step=False,
             )
         )
     return out

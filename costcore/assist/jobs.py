@@ -28,6 +28,7 @@ from costcore.engines.errors import EngineError
 from costcore.engines.interpolation import interpolate_segment
 from costcore.engines.run import FrameReader, track_frames
 from costcore.errors import Cancelled
+from costcore.video.reverse import ReverseFrames
 
 #: the engine-picker name of plain linear interpolation (not a stepping engine)
 INTERPOLATION = "interpolation"
@@ -38,6 +39,10 @@ CancelCheck = Callable[[], bool]
 
 class EngineRunner:
     """Runs a fresh engine from an anchor, frame by frame (what every job calls)."""
+
+    #: backward runs read through a ReverseFrames (decoding ahead holds up to its budget of
+    #: frames for as long as the run is alive)
+    reads_backward_ahead = True
 
     def __init__(self, make_engine: EngineFactory, frames: FrameReader, text: str = "") -> None:
         self.make_engine = make_engine
@@ -52,12 +57,32 @@ class EngineRunner:
         backwards: bool = False,
         cancelled: CancelCheck | None = None,
     ) -> Iterator[FrameUpdate]:
-        """Updates for the frames after ``anchor`` up to ``stop`` (exclusive)."""
+        """Updates for the frames after ``anchor`` up to ``stop`` (exclusive).
+
+        Going backwards, frames come through a :class:`~costcore.video.reverse.ReverseFrames`:
+        decoded forward in chunks ahead of the run, not one seek per frame.
+        """
         engine = self.make_engine()
+        frames = ReverseFrames(self.frames) if backwards and self.reads_backward_ahead else None
+        try:
+            yield from self._steps(engine, anchor, stop, backwards, cancelled, frames)
+        finally:
+            if frames is not None:
+                frames.close()
+
+    def _steps(
+        self,
+        engine: TrackerEngine,
+        anchor: Anchor,
+        stop: int,
+        backwards: bool,
+        cancelled: CancelCheck | None,
+        reverse: ReverseFrames | None,
+    ) -> Iterator[FrameUpdate]:
         probe: AppearanceProbe | None = None
         steps = track_frames(
             engine,
-            self.frames,
+            self.frames if reverse is None else reverse,
             anchor.box,
             self.text,
             start=anchor.index,
@@ -106,6 +131,11 @@ class CachedRunner(EngineRunner):
     With a :class:`~costcore.assist.runstore.RunStore` the runs also outlive the process
     (:meth:`persist` writes what grew).
     """
+
+    #: cached runs stay suspended half-way for the whole simulation: frames decoded ahead
+    #: would stay held by each of them (the simulation reads image folders, which go
+    #: backwards cheaply anyway)
+    reads_backward_ahead = False
 
     def __init__(
         self,
@@ -336,6 +366,16 @@ def segment_job(
         checkpoints=checkpoints(annotation, segment),
         cancelled=cancelled,
     )
+
+
+def segment_steps(annotation: VideoAnnotation, segment: Segment, interpolation: bool) -> int:
+    """How many frames of work :func:`segment_job` does for ``segment`` (its updates with
+    ``step`` set): one run per anchor box with an engine, one pass for interpolation."""
+    left = Anchor.of(annotation, segment.left)
+    right = Anchor.of(annotation, segment.right)
+    if interpolation:
+        return len(segment) if left is not None and right is not None else 0
+    return len(segment) * ((left is not None) + (right is not None))
 
 
 def checkpoints(annotation: VideoAnnotation, segment: Segment) -> dict[int, Box]:

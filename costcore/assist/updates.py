@@ -71,6 +71,9 @@ class FrameUpdate:
     #: how much the box's content looks like the run's anchor box (``assist.appearance``:
     #: 1 the same, 0 unrelated; None when not measured)
     appearance: float | None = None
+    #: one frame of work done (an engine step or an interpolated frame); False for the values
+    #: a segment fill combines from its two runs afterwards (progress counts steps)
+    step: bool = True
 
     def annotation(self) -> FrameAnnotation:
         """The frame value to write (score kept only for tracked frames)."""
