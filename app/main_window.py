@@ -326,6 +326,7 @@ class MainWindow(QMainWindow):
         c.saved.connect(self._on_saved)
         c.saveFailed.connect(self._on_save_failed)
         c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        c.warning.connect(lambda text: self.show_error(text))
 
         t = self.tracking
         c.boxSetByUser.connect(t.refill_after_edit)

@@ -103,6 +103,8 @@ class SessionController(QObject):
     saved = Signal(str)  # session path
     saveFailed = Signal(str)
     message = Signal(str)  # notes for the status bar
+    #: something the annotator must read (a saved session set aside and where it is)
+    warning = Signal(str)
     #: the open video is about to close (its annotation is still there)
     closing = Signal()
     #: a person set the box of a frame (after the edit was applied)
@@ -198,8 +200,7 @@ class SessionController(QObject):
                 kept = set_aside(result.session_path, "start-over")
                 where = kept[0] if kept else result.session_path.parent
                 result.notes.append(f"Started over; the old session was kept as {where}.")
-        if result.existing_problem:
-            result.notes.append(result.existing_problem)
+        problem = result.existing_problem
         self.close()
         self.source = result.source
         self.annotation = annotation
@@ -219,6 +220,8 @@ class SessionController(QObject):
         self.dirtyChanged.emit(self.is_dirty)
         for note in result.notes:
             self.message.emit(note)
+        if problem:
+            self.warning.emit(problem)
 
     def close(self) -> None:
         """Write any pending change and release the source."""
@@ -545,20 +548,22 @@ def _read_existing(result: OpenResult, frame_count: int) -> None:
         salvage = _best_salvage(session_path)
         kept = set_aside(session_path, "damaged")
         where = kept[0] if kept else session_path
-        text = f"The saved session could not be read ({error}). It was kept as {where}"
+        text = f"The saved session could not be read and was kept as {where}"
         if salvage is not None and salvage.annotation.frame_count == frame_count:
             result.salvage = salvage
             result.existing = LoadedSession(salvage.annotation, {}, where)
-            result.existing_problem = f"{text}; {salvage.describe()}."
+            text += f"; {salvage.describe()}."
         else:
-            result.existing_problem = f"{text}; nothing in it could be recovered."
+            text += "; nothing in it could be recovered."
+        result.existing_problem = f"{text}\n\nWhy: {error}"
         return
     if existing.annotation.frame_count != frame_count:
         kept = set_aside(session_path, "other-length")
         where = kept[0] if kept else session_path
         result.existing_problem = (
-            f"The saved session has {existing.annotation.frame_count} frames but the video "
-            f"has {frame_count}; it was not resumed and was kept as {where}."
+            f"The saved session was kept as {where}: it has "
+            f"{existing.annotation.frame_count} frames but the video has {frame_count}, so it "
+            "was not resumed."
         )
         return
     result.existing = existing

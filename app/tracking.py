@@ -315,7 +315,7 @@ class TrackingController(QObject):
         if record is not None and stale:
             self.state.mark_stale(stale, annotation)
             self.save_state()  # the marks are on disk before the record leaves the session
-            self.session.message.emit(
+            self.session.warning.emit(
                 f"The app closed during “{record.text}”: {len(stale)} frame(s) it had not "
                 f"re-tracked (frames {stale[0] + 1}–{stale[-1] + 1}) still hold older boxes; "
                 "they are flagged as stale in the review queue."

@@ -340,12 +340,10 @@ def test_a_damaged_session_without_backup_is_kept_and_its_keyframes_salvaged(
     session.write_bytes(half)
     session.with_name("session.json.bak").unlink()
     again = make_window(qtbot, tmp_path)
-    messages: list[str] = []
-    again.controller.message.connect(messages.append)
     asked = _open_recording(qtbot, again, frames)
     kept = sorted(session.parent.glob("session.damaged-*.json"))
     assert len(kept) == 1 and kept[0].read_bytes() == half  # kept aside, untouched
-    assert any(str(kept[0]) in m for m in messages), messages
+    assert len(again.errors) == 1 and str(kept[0]) in again.errors[0]  # said, in a box
     assert len(asked) == 1 and asked[0].salvage is not None  # the readable part is offered
     annotation = again.controller.annotation
     assert [i for i in range(60) if annotation.frame(i).box is not None] == list(range(0, 30, 5))
@@ -365,13 +363,15 @@ def test_a_session_for_another_frame_count_is_kept_on_every_open(
     window.close()
     original = session.read_bytes()
     make_image_folder(tmp_path / "clip", 15)  # the video now has 15 frames
+    said = []
     for _ in range(2):  # the second open must not destroy the first one's file either
         again = make_window(qtbot, tmp_path)
-        messages: list[str] = []
-        again.controller.message.connect(messages.append)
         _open_recording(qtbot, again, frames)
         assert again.controller.frame_count == 15
+        said.append(list(again.errors))
         again.close()
     kept = sorted(session.parent.glob("session.other-length-*.json"))
-    assert kept and kept[0].read_bytes() == original
+    assert len(kept) == 1 and kept[0].read_bytes() == original
+    assert len(said[0]) == 1 and str(kept[0]) in said[0][0]  # the first open says where
+    assert said[1] == []  # the second finds the session the first one started
     assert load_session(kept[0]).annotation.frame(1).box is not None
