@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QImage,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 from app.export_dialog import ExportDialog
 from app.follow_view import FollowView
 from app.frame_view import FrameOverlay, FrameView
+from app.key_routing import NavigationKeyRouter, is_text_entry
 from app.navigation import NavigationBar, Navigator
 from app.panels.attributes import AttributesPanel
 from app.panels.frame_info import AbsentRangeDialog, FrameInfoPanel
@@ -119,18 +121,11 @@ class MainWindow(QMainWindow):
         self.add_panel("language", "Language", self.language_panel, left)
         self.add_panel("attributes", "Attributes", self.attributes_panel, left)
         self.add_panel("plots", "Timeline plots", self.plots, bottom)
+        # the right column (frame, tracking, review) runs down to the status bar: its panels
+        # need their height, and the plots then get theirs below the frame and the left column
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.tabifyDockWidget(self.docks["magnifier"], self.docks["review"])
         self.docks["magnifier"].raise_()
-        self.resizeDocks(
-            [self.docks["language"], self.docks["attributes"]], [130, 700], Qt.Orientation.Vertical
-        )
-        self.resizeDocks(
-            [self.docks["frame"], self.docks["magnifier"], self.docks["tracking"]],
-            [230, 250, 420],
-            Qt.Orientation.Vertical,
-        )
-        self.resizeDocks([self.docks["plots"]], [230], Qt.Orientation.Vertical)
-
         self.engine_label = QLabel(self.tracking.describe_engine())
         self.engine_label.setToolTip("Tracking engine · device · frames per second")
         self.cursor_label = QLabel("")
@@ -148,6 +143,15 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._connect()
+        # stepping keys reach the view from any panel widget but a text field being typed in
+        # (Space stays with buttons and check boxes, which it activates)
+        navigation = [
+            k for b in BINDINGS if b.group == "Navigation" and b.id != "play" for k in b.keys
+        ]
+        self._key_router = NavigationKeyRouter(self, navigation, exempt=(self.view,))
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._key_router)
         self.setAcceptDrops(True)
         self.resize(1400, 900)
         self._restore_window_state()
@@ -202,7 +206,7 @@ class MainWindow(QMainWindow):
             "track_forward": lambda: self.track(backwards=False),
             "track_backward": lambda: self.track(backwards=True),
             "fill_segment": self.fill_segment,
-            "cancel_run": self.tracking.cancel,
+            "cancel_run": self.cancel_work,
             "next_flag": self.next_flagged,
             "prev_flag": self.previous_flagged,
             "score_map": lambda: None,
@@ -226,7 +230,8 @@ class MainWindow(QMainWindow):
         ghosts.toggled.connect(self.view.set_ghosts_visible)
         score_map = self.actions_by_id["score_map"]
         score_map.setCheckable(True)
-        score_map.setChecked(self.settings.flag("tracking/score_map", True))
+        # off until asked for: most frames have no map, and turning it on says why (M)
+        score_map.setChecked(self.settings.flag("tracking/score_map", False))
         score_map.toggled.connect(self._score_map_toggled)
         needs_video = [b.id for b in BINDINGS if b.id not in ("open", "quit", "help")]
         self._video_actions = [self.actions_by_id[i] for i in needs_video]
@@ -321,6 +326,7 @@ class MainWindow(QMainWindow):
         c.saved.connect(self._on_saved)
         c.saveFailed.connect(self._on_save_failed)
         c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        c.warning.connect(lambda text: self.show_error(text))
 
         t = self.tracking
         c.boxSetByUser.connect(t.refill_after_edit)
@@ -334,6 +340,7 @@ class MainWindow(QMainWindow):
         self.tracking_panel.fillRequested.connect(self.fill_segment)
         self.tracking_panel.cancelRequested.connect(t.cancel)
         self.tracking_panel.evaluateRequested.connect(self.evaluate_engine)
+        self.tracking_panel.cancelEvaluationRequested.connect(t.cancel_evaluation)
         self.review_panel.seekRequested.connect(self.navigator.go_to)
         self.review_panel.nextRequested.connect(self.next_flagged)
         self.review_panel.previousRequested.connect(self.previous_flagged)
@@ -404,20 +411,33 @@ class MainWindow(QMainWindow):
         else:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
-    def _ask_resume(self, result: OpenResult) -> bool:
+    def resume_text(self, result: OpenResult) -> str:
+        """What the resume question says: how much is done, and which file is whose."""
         existing = result.existing
         assert existing is not None
         annotation = existing.annotation
         done = annotation.frame_count - len(annotation.unannotated())
-        text = (
-            f"There is a saved session for “{annotation.name}”: {done} of "
-            f"{annotation.frame_count} frames annotated.\n\n{result.session_path}"
-        )
+        if result.salvage is not None:
+            text = (
+                f"The saved session for “{annotation.name}” was damaged; "
+                f"{result.salvage.describe()}.\n\nResume from what could be read?"
+            )
+        else:
+            text = (
+                f"There is a saved session for “{annotation.name}”: {done} of "
+                f"{annotation.frame_count} frames annotated."
+            )
+        text += f"\n\nSession: {existing.path}\nMade for: {annotation.source}"
         if Path(annotation.source).resolve() != result.path.resolve():
-            text += f"\n\nNote: it was made for {annotation.source}"
+            text += f"\nOpening: {result.path.resolve()}"
+            if result.place is not None and result.place.moved_from:
+                text += "\n(the file it was made for is gone; this one has the same content)"
+        return text
+
+    def _ask_resume(self, result: OpenResult) -> bool:
         box = QMessageBox(self)
         box.setWindowTitle("Resume annotation?")
-        box.setText(text)
+        box.setText(self.resume_text(result))
         resume = box.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Start over (keep the old file)", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(resume)
@@ -455,9 +475,10 @@ class MainWindow(QMainWindow):
             self.settings.add_recent(c.opened_path)
         self.statusBar().showMessage(
             f"{annotation.name}: {annotation.frame_count} frames, {width}×{height}, "
-            f"{source.fps:g} fps — session {c.session_path}",
+            f"{source.fps:g} fps — session {c.session_path} of {annotation.source}",
             10000,
         )
+        self.save_label.setToolTip(f"Session {c.session_path}\nof the video {annotation.source}")
         self.view.setFocus()
         # last: going to the start frame may show it synchronously (cached) and re-enter
         start = c.ui_state.get("frame", 0)
@@ -544,11 +565,7 @@ class MainWindow(QMainWindow):
         if shown is not None:
             self._show_score_map(shown)
         if on and shown is not None and self.tracking.score_map(shown) is None:
-            self.statusBar().showMessage(
-                "No confidence map for this frame: COST/TransT runs store one per tracked "
-                "frame (CSRT/KCF have none).",
-                6000,
-            )
+            self.statusBar().showMessage(self.tracking.no_score_map_note(), 6000)
 
     def _on_flags(self) -> None:
         t = self.tracking
@@ -565,6 +582,16 @@ class MainWindow(QMainWindow):
     def _on_busy(self, busy: bool) -> None:
         if busy:
             self.statusBar().showMessage("Tracking… (Esc cancels)")
+        # the panel disables its buttons and engine picker while a run goes: a focused one
+        # would hand the focus on to the next panel widget (the weights field), not the view
+        self._refocus_view(self.tracking_panel)
+
+    def _refocus_view(self, panel: QWidget) -> None:
+        """Give the focus back to the frame view when it sits in ``panel`` (or nowhere),
+        unless the annotator is typing there."""
+        focus = QApplication.focusWidget()
+        if focus is None or (panel.isAncestorOf(focus) and not is_text_entry(focus)):
+            self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _refresh_strip(self, frames: frozenset[int] | None = None) -> None:
         """Colour the timeline: every frame on opening, only the changed ones after an edit."""
@@ -645,9 +672,14 @@ class MainWindow(QMainWindow):
     def evaluate_engine(self) -> bool:
         started = self.tracking.evaluate()
         if started:
-            self.tracking_panel.evaluate.setEnabled(False)
             self.tracking_panel.show_note("Evaluating…")
+            self._refocus_view(self.tracking_panel)
         return started
+
+    def cancel_work(self) -> None:
+        """Esc: stop the tracking run and the engine evaluation, whichever is going."""
+        self.tracking.cancel()
+        self.tracking.cancel_evaluation()
 
     def toggle_absent(self) -> None:
         self.controller.toggle_absent(self.navigator.index)
@@ -832,8 +864,27 @@ class MainWindow(QMainWindow):
         state = store.value("ui/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        self._docks_laid_out = isinstance(state, QByteArray) and self.restoreState(state)
+
+    def _lay_out_docks(self) -> None:
+        """The first-run dock sizes; applied once the window has its real size (sizes asked
+        for before it is shown are shared out against a default-sized window)."""
+        self._docks_laid_out = True
+        self.resizeDocks(
+            [self.docks["language"], self.docks["attributes"]], [130, 700], Qt.Orientation.Vertical
+        )
+        self.resizeDocks(
+            [self.docks["frame"], self.docks["magnifier"], self.docks["tracking"]],
+            [200, 160, 420],
+            Qt.Orientation.Vertical,
+        )
+        plots_height = self.plots.canvas.minimumHeight() + 30  # all four plots, and the title
+        self.resizeDocks([self.docks["plots"]], [plots_height], Qt.Orientation.Vertical)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._docks_laid_out:
+            self._lay_out_docks()
 
     # ================================================================= events
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override

@@ -7,8 +7,6 @@ edit commands on costcore's UndoStack); the stack's listener fans changes out as
 
 from __future__ import annotations
 
-import datetime as _dt
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,11 +34,21 @@ from costcore.annotation import (
     VideoAnnotation,
     recover_session,
 )
+from costcore.annotation.salvage import Salvage, salvage_session
+from costcore.annotation.session import backup_path
+from costcore.annotation.workspace import (
+    SessionPlace,
+    VideoIdentity,
+    claim,
+    find_session,
+    relocated,
+    set_aside,
+    video_fingerprint,
+)
 from costcore.errors import CostcoreError, FormatError
 from costcore.formats import detect_layout, read_sequence
 from costcore.video import DEFAULT_CACHE_BYTES, FrameSource, open_frame_source
 
-SESSION_FILE = "session.json"
 PREFETCH_FRAMES = 24
 TRAIL_FRAMES = 8  # centres shown on each side of the current frame
 #: file names that are session files rather than videos
@@ -71,6 +79,10 @@ class OpenResult:
     from_session_file: bool = False
     ui: dict[str, Any] = field(default_factory=dict)
     frames: Any = None  # what the source was opened from (a path or the list of image files)
+    #: where the session lives and which video it is for (None: a session file opened as such)
+    place: SessionPlace | None = None
+    #: the readable part of a damaged session, offered like a saved one (``existing``)
+    salvage: Salvage | None = None
 
 
 def video_name(path: Path) -> str:
@@ -91,6 +103,8 @@ class SessionController(QObject):
     saved = Signal(str)  # session path
     saveFailed = Signal(str)
     message = Signal(str)  # notes for the status bar
+    #: something the annotator must read (a saved session set aside and where it is)
+    warning = Signal(str)
     #: the open video is about to close (its annotation is still there)
     closing = Signal()
     #: a person set the box of a frame (after the edit was applied)
@@ -172,19 +186,21 @@ class SessionController(QObject):
         resumed = False
         if result.existing is not None:
             if self.ask_resume(result):
-                annotation, ui, resumed = result.existing.annotation, result.existing.ui, True
+                annotation, ui = result.existing.annotation, result.existing.ui
+                resumed = result.salvage is None  # a salvage is not on disk yet: save it
+                if annotation.source != result.annotation.source:  # the video was moved
+                    annotation = relocated(annotation, result.annotation.source)
+                    resumed = False
                 if result.existing.from_backup:
                     result.notes.append(
                         "The session file was damaged; resumed from its backup (.bak): "
                         "the last changes may be missing."
                     )
-            else:
-                _set_aside(result.session_path)
-                result.notes.append(
-                    f"Started over; the old session was kept beside {SESSION_FILE}."
-                )
-        elif result.existing_problem:
-            result.notes.append(result.existing_problem)
+            elif result.salvage is None:
+                kept = set_aside(result.session_path, "start-over")
+                where = kept[0] if kept else result.session_path.parent
+                result.notes.append(f"Started over; the old session was kept as {where}.")
+        problem = result.existing_problem
         self.close()
         self.source = result.source
         self.annotation = annotation
@@ -206,6 +222,8 @@ class SessionController(QObject):
             result.notes.append(f"Warning: {self.source.damage.describe()}")
         for note in result.notes:
             self.message.emit(note)
+        if problem:
+            self.warning.emit(problem)
 
     def close(self) -> None:
         """Write any pending change and release the source."""
@@ -375,6 +393,12 @@ class SessionController(QObject):
             self._save_scheduled = True
             QTimer.singleShot(0, self._save_now)
 
+    def schedule_save(self) -> None:
+        """Write the session on the next event-loop turn (app state changed, not the
+        annotation: e.g. a tracking run's record)."""
+        if self.annotation is not None:
+            self._schedule_save()
+
     def save_now(self) -> None:
         """Write the session now and wait for it (Ctrl+S; autosave makes this optional)."""
         self._save_now()
@@ -450,23 +474,15 @@ def _prepare_open(
                 frame_size=source.frame_size,
                 fps=source.fps,
             )
-        session_path = workspace / name / SESSION_FILE
-        result = OpenResult(path, source, annotation, session_path, notes=notes, frames=frames_from)
-        if session_path.exists() or Path(str(session_path) + ".bak").exists():
-            try:
-                existing = recover_session(session_path)
-            except CostcoreError as error:
-                result.existing_problem = (
-                    f"A saved session could not be read ({error}); started fresh."
-                )
-            else:
-                if existing.annotation.frame_count != source.frame_count:
-                    result.existing_problem = (
-                        f"The saved session {session_path} has {existing.annotation.frame_count} "
-                        f"frames but the video has {source.frame_count}; it was not resumed."
-                    )
-                else:
-                    result.existing = existing
+        identity = VideoIdentity(str(path.resolve()), _fingerprint(frames_from))
+        place = find_session(workspace, name, identity)
+        result = OpenResult(
+            path, source, annotation, place.session_path, notes=notes, frames=frames_from
+        )
+        result.place = place
+        if place.has_session():
+            _read_existing(result, source.frame_count)
+        claim(place, name)
         return result
     except BaseException:
         source.close()
@@ -510,10 +526,65 @@ def _open_session_file(
     )
 
 
-def _set_aside(session_path: Path) -> None:
-    """Keep an old session (and its backup) under a dated name before starting over."""
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    for suffix in ("", ".bak"):
-        old = Path(str(session_path) + suffix)
-        if old.exists():
-            os.replace(old, old.with_name(f"session-{stamp}.json{suffix}"))
+def _fingerprint(frames: Any) -> str:
+    """The video's content fingerprint; "" when its files cannot be read for it."""
+    try:
+        return video_fingerprint(frames)
+    except (OSError, CostcoreError):
+        return ""
+
+
+def _read_existing(result: OpenResult, frame_count: int) -> None:
+    """Load the saved session at ``result.session_path`` for the opening worker.
+
+    A session that cannot be resumed is never left where the new one will be saved: a
+    damaged one (no usable backup either) and one made for another number of frames are set
+    aside under a recognisable name first, and the notes say where; what still parses of a
+    damaged one is offered like a saved session.
+    """
+    session_path = result.session_path
+    moved_from = result.place.moved_from if result.place is not None else ""
+    try:
+        existing = recover_session(session_path)
+    except CostcoreError as error:
+        salvage = _best_salvage(session_path)
+        kept = set_aside(session_path, "damaged")
+        where = kept[0] if kept else session_path
+        text = f"The saved session could not be read and was kept as {where}"
+        if salvage is not None and salvage.annotation.frame_count == frame_count:
+            result.salvage = salvage
+            result.existing = LoadedSession(salvage.annotation, {}, where)
+            text += f"; {salvage.describe()}."
+        else:
+            text += "; nothing in it could be recovered."
+        result.existing_problem = f"{text}\n\nWhy: {error}"
+        return
+    if existing.annotation.frame_count != frame_count:
+        kept = set_aside(session_path, "other-length")
+        where = kept[0] if kept else session_path
+        result.existing_problem = (
+            f"The saved session was kept as {where}: it has "
+            f"{existing.annotation.frame_count} frames but the video has {frame_count}, so it "
+            "was not resumed."
+        )
+        return
+    result.existing = existing
+    if moved_from:
+        result.notes.append(
+            f"The session was made for {moved_from}, which is gone; this video has the "
+            "same content, so the session now belongs to it."
+        )
+
+
+def _best_salvage(session_path: Path) -> Salvage | None:
+    """What parses of the damaged main file or of its backup, whichever holds more frames."""
+    best = None
+    for path in (session_path, backup_path(session_path)):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        found = salvage_session(path, data)
+        if found is not None and (best is None or found.frames_read > best.frames_read):
+            best = found
+    return best

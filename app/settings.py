@@ -99,7 +99,7 @@ class AppSettings:
 
     @property
     def tracking_weights(self) -> str:
-        """A COST checkpoint folder or a TransT ``.pth`` file ("" = none chosen)."""
+        """The weights file or folder chosen in the tracking panel ("" = none chosen)."""
         return str(self._store.value("tracking/weights", "") or "")
 
     @tracking_weights.setter

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,12 +30,14 @@ from app.workers import StreamTask, Task
 from costcore.annotation import Change, SetFrames, VideoAnnotation
 from costcore.assist.evaluate import EvaluationRun, evaluate_run
 from costcore.assist.flags import Flag, FlagRules, flag_frames
+from costcore.assist.interrupted import RUN_KEY, RunRecord, stale_frames
 from costcore.assist.jobs import (
     INTERPOLATION,
     EngineRunner,
     keyframe_anchors,
     propagate,
     segment_job,
+    segment_steps,
 )
 from costcore.assist.plan import (
     Extent,
@@ -53,11 +55,13 @@ from costcore.assist.state import STATE_FILE, AssistState
 from costcore.assist.updates import FrameUpdate
 from costcore.boxes import Box
 from costcore.engines import (
+    EngineInfo,
     TrackerEngine,
-    available_engines,
     create_engine,
     default_engine_name,
     engine_info,
+    engine_infos,
+    weights_engine,
 )
 from costcore.errors import CostcoreError
 from costcore.language import LanguageError
@@ -71,10 +75,14 @@ FLAGS_DELAY_MS = 120
 LIVE_FLAGS_MS = 1000
 
 
-def engine_choices() -> dict[str, str]:
-    """Engines for the picker: the registry's, plus plain linear interpolation."""
-    choices = dict(available_engines())
-    choices[INTERPOLATION] = "Linear interpolation between keyframes (no tracking)"
+def engine_choices() -> dict[str, tuple[str, str]]:
+    """Engines for the picker, name -> (label, description): the registry's, plus plain
+    linear interpolation."""
+    choices = {info.name: (info.display_name, info.description) for info in engine_infos()}
+    choices[INTERPOLATION] = (
+        "Interpolation",
+        "Linear interpolation between keyframes (no tracking)",
+    )
     return choices
 
 
@@ -86,10 +94,22 @@ class _WorkerFrames:
         self.frame_count = frame_count
         self._source: Any = None
 
-    def frame(self, index: int) -> Any:
+    def _opened(self) -> Any:
         if self._source is None:
             self._source = open_frame_source(self._spec, cache_bytes=0)
-        return self._source.frame(index)
+        return self._source
+
+    def frame(self, index: int) -> Any:
+        return self._opened().frame(index)
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        return self._opened().frame_size
+
+    def previous_keyframe(self, index: int) -> int | None:
+        """Where decoding frame ``index`` starts (backward runs plan their chunks by it)."""
+        known = getattr(self._opened(), "previous_keyframe", None)
+        return known(index) if callable(known) else None
 
     def close(self) -> None:
         if self._source is not None:
@@ -113,6 +133,8 @@ class _Run:
     engine_frames: int = 0
     last_index: int | None = None
     restart: Callable[[int], None] | None = None  # re-run from a frame (language change)
+    #: what the run plans to write and has finished, kept in the session while it runs
+    record: RunRecord | None = None
 
 
 class TrackingController(QObject):
@@ -128,6 +150,8 @@ class TrackingController(QObject):
     evaluationReady = Signal(object)  # EvaluationRun
     evaluationProgress = Signal(int, int)
     evaluationFailed = Signal(str)
+    #: an evaluation started (True) or ended, however it ended (False)
+    evaluatingChanged = Signal(bool)
 
     def __init__(
         self, session: SessionController, settings: AppSettings, parent: QObject | None = None
@@ -217,9 +241,18 @@ class TrackingController(QObject):
             self.report(f"{error} Set them in the Language panel, or track with the sentence.")
             return None
 
-    def needs_weights(self) -> bool:
+    def engine_info(self) -> EngineInfo | None:
+        """The registry's entry of the chosen engine (None: interpolation)."""
         name = self.engine_name
-        return name != INTERPOLATION and engine_info(name).needs_weights
+        return None if name == INTERPOLATION else engine_info(name)
+
+    def weights_target(self) -> EngineInfo:
+        """The engine weights chosen now are for (the registry decides)."""
+        return weights_engine(self.engine_name)
+
+    def needs_weights(self) -> bool:
+        info = self.engine_info()
+        return info is not None and info.needs_weights
 
     def _engine_factory(self) -> Callable[[], TrackerEngine]:
         """Build (in the worker) or reuse the engine: loading COST weights takes seconds."""
@@ -267,8 +300,27 @@ class TrackingController(QObject):
                 self.state = AssistState.load(path, annotation.frame_count)
             except CostcoreError as error:
                 self.session.message.emit(f"Tracking diagnostics not restored: {error}")
+        self._mark_interrupted_run(annotation)
         self.update_flags()
         self._emit_status()
+
+    def _mark_interrupted_run(self, annotation: VideoAnnotation) -> None:
+        """A run record in the opened session: the app died during that run. The automatic
+        frames it planned but did not finish hold older boxes: mark them stale and say so."""
+        value = self.session.ui_state.pop(RUN_KEY, None)
+        if value is None or self.state is None:
+            return
+        record = RunRecord.from_json(value, annotation.frame_count)
+        stale = [] if record is None else stale_frames(annotation, record)
+        if record is not None and stale:
+            self.state.mark_stale(stale, annotation)
+            self.save_state()  # the marks are on disk before the record leaves the session
+            self.session.warning.emit(
+                f"The app closed during “{record.text}”: {len(stale)} frame(s) it had not "
+                f"re-tracked (frames {stale[0] + 1}–{stale[-1] + 1}) still hold older boxes; "
+                "they are flagged as stale in the review queue."
+            )
+        self.session.schedule_save()
 
     def _on_closing(self) -> None:
         self.cancel(wait=True)
@@ -326,6 +378,18 @@ class TrackingController(QObject):
 
     def score_map(self, index: int) -> StoredMap | None:
         return None if self.state is None else self.state.score_maps.get(index)
+
+    def no_score_map_note(self) -> str:
+        """Why a frame shows no confidence map, naming the engines that give one."""
+        with_maps = ", ".join(i.display_name for i in engine_infos() if i.gives_score_map)
+        info = self.engine_info()
+        if info is None or not info.gives_score_map:
+            name = "Interpolation" if info is None else info.display_name
+            return (
+                f"No confidence map for this frame: {name} gives none "
+                f"(frames tracked by {with_maps} keep one)."
+            )
+        return f"No confidence map for this frame: only frames tracked by {with_maps} keep one."
 
     def next_flagged(self, index: int) -> int | None:
         flag = self.queue.next_after(index)
@@ -385,7 +449,7 @@ class TrackingController(QObject):
                 again = Extent.COUNT if Extent(extent) is Extent.COUNT else extent
                 self.propagate(frame, backwards=backwards, extent=again, count=remaining)
 
-        return self._start(job, "propagate", text, len(plan), restart)
+        return self._start(job, "propagate", text, len(plan), restart, planned=plan.frames)
 
     def fill_segment(self, index: int) -> bool:
         """Segment fill (or interpolation) of the keyframe gap holding frame ``index``."""
@@ -447,8 +511,7 @@ class TrackingController(QObject):
             return False
         # the anchors and checkpoints are read here, on the UI thread
         snapshot = annotation.copy()
-        runs = 1 if interpolation else 2
-        total = sum(len(s) for s in segments) * runs
+        total = sum(segment_steps(annotation, s, interpolation) for s in segments)
 
         def job(runner: EngineRunner, cancelled: Callable[[], bool]) -> Iterator[FrameUpdate]:
             for segment in segments:
@@ -456,7 +519,8 @@ class TrackingController(QObject):
                     None if interpolation else runner, snapshot, segment, cancelled=cancelled
                 )
 
-        return self._start(job, kind, text, total)
+        planned = [i for s in segments for i in s.frames]
+        return self._start(job, kind, text, total, planned=planned)
 
     def _ready(self) -> bool:
         if self._run is not None:
@@ -467,10 +531,12 @@ class TrackingController(QObject):
             return False
         if self.session.frames_spec is None:
             return False
-        if self.engine_name != INTERPOLATION and self.needs_weights() and not self.weights:
+        info = self.engine_info()
+        if info is not None and info.needs_weights and not self.weights:
+            others = ", ".join(i.display_name for i in engine_infos() if not i.needs_weights)
             self.report(
-                f"The {self.engine_name} engine needs weights: choose a COST checkpoint "
-                "folder or a TransT .pth in the Tracking panel, or pick CSRT/KCF."
+                f"The {info.display_name} engine needs weights: choose {info.weights_hint} "
+                f"in the Tracking panel, or pick an engine that needs none ({others})."
             )
             return False
         return True
@@ -482,6 +548,8 @@ class TrackingController(QObject):
         text: str,
         total: int,
         restart: Callable[[int], None] | None = None,
+        *,
+        planned: Iterable[int] = (),
     ) -> bool:
         annotation, stack = self.session.annotation, self.session.undo_stack
         assert annotation is not None and stack is not None
@@ -504,8 +572,8 @@ class TrackingController(QObject):
             try:
                 for update in job(runner, cancelled):
                     emit(update)
-                    done += 1
-                    if done % 5 == 0:
+                    done += 1 if update.step else 0
+                    if update.step and done % 5 == 0:
                         progress(min(done, total), total)
             finally:
                 frames.close()
@@ -518,6 +586,10 @@ class TrackingController(QObject):
         macro = contextlib.ExitStack()
         macro.enter_context(stack.macro(text))
         run = _Run(serial, kind, text, task, macro, max(total, 1), restart=restart)
+        run.record = RunRecord(text, frozenset(planned))
+        # on disk before the run changes a frame: a crash from here on leaves a trace
+        self.session.ui_state[RUN_KEY] = run.record.to_json()
+        self.session.save_now()
         self._run = run
         task.batch.connect(lambda items, s=serial: self._on_batch(s, items))
         task.finished.connect(lambda _r, s=serial: self._end(s, "done"))
@@ -541,6 +613,9 @@ class TrackingController(QObject):
         if run is None or run.serial != serial or self.state is None:
             return  # a stopped run's last values: dropped
         items = [(u.index, u.annotation()) for u in updates]
+        if run.record is not None:  # saved with these frames (the same autosave)
+            run.record = run.record.finish(u.index for u in updates if u.final)
+            self.session.ui_state[RUN_KEY] = run.record.to_json()
         self.session.push(SetFrames(items, text=run.text))
         self.state.record_all(updates)
         for update in updates:
@@ -548,7 +623,7 @@ class TrackingController(QObject):
                 run.engine_seconds += update.seconds
                 run.engine_frames += 1 if update.seconds else 0
             run.last_index = update.index
-        run.done += len(updates)
+        run.done += sum(1 for u in updates if u.step)  # combined values are no new work
         self.progress.emit(min(run.done, run.total), run.total)
         self._emit_status(self._fps_text(run))
 
@@ -573,6 +648,8 @@ class TrackingController(QObject):
 
     def _close_run(self, run: _Run) -> None:
         self._run = None
+        if self.session.ui_state.pop(RUN_KEY, None) is not None:
+            self.session.schedule_save()  # the run ended in order: no trace needed
         run.macro.close()  # records the run as one undo step (also a cancelled one)
         self.busyChanged.emit(False)
         self._emit_status(self._fps_text(run))
@@ -644,6 +721,7 @@ class TrackingController(QObject):
         task.cancelled.connect(lambda: self._evaluation_failed("cancelled"))
         self._evaluation_task = task
         task.start()
+        self.evaluatingChanged.emit(True)
         return True
 
     @property
@@ -663,10 +741,12 @@ class TrackingController(QObject):
         self.evaluation = result
         self._emit_status(f"{result.fps:.0f} fps")
         self.evaluationReady.emit(result)
+        self.evaluatingChanged.emit(False)
 
     def _evaluation_failed(self, message: str) -> None:
         self._evaluation_task = None
         self.evaluationFailed.emit(message)
+        self.evaluatingChanged.emit(False)
 
     def shutdown(self) -> None:
         self.cancel(wait=True)

@@ -1,6 +1,7 @@
 """Propagation in the app: UI responsiveness and throughput against the engine's own speed.
 
     python benchmarks/bench_propagation.py [--sequence PATH] [--frames 400] [--engine csrt]
+    python benchmarks/bench_propagation.py --directions [--sequence PATH] [--frames 300]
 
 1. The engine alone: ``track_frames`` over the same frames from its own uncached source (what
    ``python -m costcore track`` does): frames per second including decoding, and the engine's
@@ -10,6 +11,13 @@
    Throughput should be within 10 % of (1).
 3. Event-loop latency during that run: a 5 ms QTimer measures how late each tick fires (the
    worst must stay under 50 ms), while the "annotator" scrubs to a new frame every 40 ms.
+
+With ``--directions``: backward against forward on a *video file*. The sequence's frames are
+written into an mp4 under the temp folder (cv2.VideoWriter, mp4v, once with the encoder's
+default of a keyframe every 12 frames and once with one every 250 like a camera file), and
+the engine runs over the last ``--frames`` frames forward and backward through
+``EngineRunner`` (what the app's worker calls); "backward, direct" reads frame by frame from
+the uncached source as the runner did before it decoded ahead in reverse.
 
 Runs on Qt's offscreen platform unless QT_QPA_PLATFORM says otherwise.
 """
@@ -121,16 +129,74 @@ def in_the_app(app: QApplication, path: Path, frames: int, engine: str, scrub: b
     return tracked / wall, np.array(late[1:]), tracked, status
 
 
+def write_video(sequence, frames: int, gop: int | None, folder: Path) -> Path:
+    """The first ``frames + 1`` frames of ``sequence`` as an mp4 (``gop``: keyframe spacing)."""
+    import cv2
+
+    path = folder / f"{sequence.name}-gop{gop or 'default'}.mp4"
+    first = cv2.imread(str(sequence.frames[0]))
+    height, width = first.shape[:2]
+    params = [] if gop is None else [cv2.VIDEOWRITER_PROP_GOP_SIZE, gop]
+    fourcc = cv2.VideoWriter_fourcc(*"mp4v")
+    writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, fourcc, 30.0, (width, height), params)
+    for image in sequence.frames[: frames + 1]:
+        writer.write(cv2.imread(str(image)))
+    writer.release()
+    return path
+
+
+def directions(sequence, frames: int, engine: str) -> None:
+    """Forward against backward frames per second (decoding included) on video files."""
+    from costcore.assist.jobs import EngineRunner
+    from costcore.assist.updates import Anchor
+
+    box = Box(*sequence.boxes[0])
+    print(f"{engine} on {sequence.name} as a video file, {frames} frames each way")
+    with tempfile.TemporaryDirectory() as folder:
+        for gop in (None, 250):
+            path = write_video(sequence, frames, gop, Path(folder))
+            results = {}
+            for label in ("forward", "backward", "backward, direct"):
+                source = open_frame_source(path, cache_bytes=0)
+                began = time.perf_counter()
+                if label == "forward":
+                    runner = EngineRunner(lambda: create_engine(engine), source)
+                    count = sum(1 for _ in runner.run(Anchor(0, box), frames + 1))
+                elif label == "backward":
+                    runner = EngineRunner(lambda: create_engine(engine), source)
+                    count = sum(1 for _ in runner.run(Anchor(frames, box), -1, backwards=True))
+                else:
+                    steps = track_frames(
+                        create_engine(engine), source, box, start=frames, backwards=True
+                    )
+                    count = sum(1 for step in steps if not step.initial)
+                results[label] = count / (time.perf_counter() - began)
+                source.close()
+            name = "default (12)" if gop is None else str(gop)
+            print(
+                f"  keyframe every {name:>12} frames: forward {results['forward']:6.1f} fps, "
+                f"backward {results['backward']:6.1f} fps "
+                f"({100 * results['backward'] / results['forward']:.0f} %), "
+                f"backward read frame by frame {results['backward, direct']:6.1f} fps"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sequence", type=Path, default=DEFAULT_SEQUENCE)
     parser.add_argument("--frames", type=int, default=400)
     parser.add_argument("--engine", default="csrt")
+    parser.add_argument(
+        "--directions", action="store_true", help="backward vs forward on a video file"
+    )
     args = parser.parse_args()
     if not args.sequence.is_dir():
         print(f"no sequence at {args.sequence}", file=sys.stderr)
         return 2
     sequence = read_sequence(args.sequence)
+    if args.directions:
+        directions(sequence, min(args.frames, sequence.frame_count - 1), args.engine)
+        return 0
     frames = min(args.frames, sequence.frame_count - 1)
     app = QApplication.instance() or QApplication(sys.argv[:1])
 

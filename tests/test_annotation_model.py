@@ -230,3 +230,28 @@ def test_equality_and_copy(video: VideoAnnotation) -> None:
     other._replace_language("changed")
     assert other != video
     assert "bike" in repr(video)
+
+
+def test_frame_counts_put_each_frame_in_one_bucket(video: VideoAnnotation) -> None:
+    """Absent frames are counted as absent, not again under their provenance."""
+    from costcore.annotation.summary import frame_counts
+
+    counts = frame_counts(video.frames)
+    assert counts.absent == 1  # frame 2: absent, tracked
+    assert counts.by_kind == {"keyframe": 2, "tracked": 1, "verified": 1, "interpolated": 1,
+                              None: 4}  # fmt: skip
+    assert sum(counts.by_kind.values()) + counts.absent == counts.total == 10
+    assert counts.describe() == (
+        "2 keyframe · 1 verified · 1 tracked · 1 interpolated · 4 not annotated · 1 absent"
+    )
+
+
+def test_frame_counts_of_the_reported_case() -> None:
+    """9 keyframes (2 of them absent), 148 tracked (5 absent): 157 frames, 7 absent."""
+    from costcore.annotation.summary import frame_counts
+
+    frames = [keyframe()] * 7 + [absent(Provenance.KEYFRAME)] * 2
+    frames += [tracked()] * 143 + [absent(Provenance.TRACKED)] * 5
+    counts = frame_counts(frames)
+    assert counts.describe() == "7 keyframe · 143 tracked · 7 absent"
+    assert counts.total == 157

@@ -80,7 +80,7 @@ def test_reopen_offers_to_resume_or_start_over(qtbot, tmp_path: Path, frames: Pa
     fresh = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, fresh, frames, resume=False)
     assert fresh.controller.annotation.frame(2).box is None
-    kept = sorted(p.name for p in (tmp_path / "workspace" / "clip").glob("session-*.json"))
+    kept = sorted(p.name for p in (tmp_path / "workspace" / "clip").glob("session.*-*.json"))
     assert kept, "starting over keeps the old session under a dated name"
     fresh.close()
 
@@ -268,3 +268,136 @@ def test_per_frame_actions_and_help_sheet(qtbot, tmp_path: Path, frames: Path) -
         assert binding.text in text
     window.shortcut_dialog.close()
     window.close()
+
+
+# ---------------------------------------------------------------- which session is whose
+def _open_recording(qtbot, window, path: Path, resume: bool = True) -> list:
+    """Open ``path``; returns the OpenResults the app asked about resuming."""
+    asked: list = []
+    window.controller.ask_resume = lambda result: asked.append(result) or resume
+    with qtbot.waitSignal(window.firstFrameShown, timeout=TIMEOUT_MS):
+        window.open_path(path)
+    return asked
+
+
+def test_an_export_named_like_its_source_is_not_offered_the_sources_session(
+    qtbot, tmp_path: Path, frames: Path
+) -> None:
+    import shutil
+
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, frames)
+    window.controller.set_box(2, (4, 4, 8, 8))
+    source_session = window.controller.session_path
+    window.close()
+    export = tmp_path / "exports" / "clip"
+    shutil.copytree(frames, export)  # the frames byte for byte, the same name
+    other = make_window(qtbot, tmp_path)
+    assert _open_recording(qtbot, other, export) == []  # nothing offered
+    assert other.controller.session_path != source_session
+    assert other.controller.annotation.frame(2).box is None
+    other.controller.set_box(7, (1, 1, 3, 3))
+    other.close()
+    back = make_window(qtbot, tmp_path)
+    asked = _open_recording(qtbot, back, frames)
+    assert len(asked) == 1 and back.controller.session_path == source_session
+    annotation = back.controller.annotation
+    assert annotation.frame(2).box is not None and annotation.frame(7).box is None
+    back.close()
+
+
+def test_a_session_from_before_video_json_still_opens_with_its_video(
+    qtbot, tmp_path: Path, frames: Path
+) -> None:
+    from costcore.annotation import FrameAnnotation, VideoAnnotation, save_session
+
+    legacy = tmp_path / "workspace" / "clip" / "session.json"  # keyed by name only
+    marked = [FrameAnnotation((1, 1, 4, 4), provenance=Provenance.KEYFRAME)] + [
+        FrameAnnotation() for _ in range(11)
+    ]
+    video = VideoAnnotation("clip", 12, source=str(frames.resolve()), frames=marked)
+    save_session(legacy, video)
+    window = make_window(qtbot, tmp_path)
+    asked = _open_recording(qtbot, window, frames)
+    assert len(asked) == 1 and window.controller.session_path == legacy
+    assert window.controller.annotation.frame(0).provenance is Provenance.KEYFRAME
+    assert (legacy.parent / "video.json").is_file()  # migrated: it now says whose it is
+    window.close()
+
+
+def test_a_moved_video_is_offered_its_session_and_the_dialog_names_the_file(
+    qtbot, tmp_path: Path, frames: Path
+) -> None:
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, frames)
+    window.controller.set_box(3, (2, 2, 6, 6))
+    window.close()
+    moved = tmp_path / "elsewhere" / "clip"
+    moved.parent.mkdir()
+    frames.rename(moved)
+    again = make_window(qtbot, tmp_path)
+    asked = _open_recording(qtbot, again, moved)
+    assert len(asked) == 1
+    text = again.resume_text(asked[0])
+    assert str(frames.resolve()) in text and str(moved.resolve()) in text
+    assert again.controller.annotation.frame(3).box is not None
+    assert again.controller.annotation.source == str(moved.resolve())
+    again.close()
+
+
+# ---------------------------------------------------------------- never overwrite a session
+def test_a_damaged_session_without_backup_is_kept_and_its_keyframes_salvaged(
+    qtbot, tmp_path: Path
+) -> None:
+    frames = make_image_folder(tmp_path / "clip", 60)
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, frames)
+    c = window.controller
+    for i in range(0, 30, 5):
+        c.set_box(i, (i, 2, 6, 6))
+    session = c.session_path
+    window.close()
+    data = session.read_bytes()
+    # torn after the last keyframe's entry (what a copy cut short leaves): the surviving
+    # part holds every keyframe
+    half = data[: data.rindex(b'"keyframe"') + 60]
+    with pytest.raises(ValueError):
+        json.loads(half)
+    session.write_bytes(half)
+    session.with_name("session.json.bak").unlink()
+    again = make_window(qtbot, tmp_path)
+    asked = _open_recording(qtbot, again, frames)
+    kept = sorted(session.parent.glob("session.damaged-*.json"))
+    assert len(kept) == 1 and kept[0].read_bytes() == half  # kept aside, untouched
+    assert len(again.errors) == 1 and str(kept[0]) in again.errors[0]  # said, in a box
+    assert len(asked) == 1 and asked[0].salvage is not None  # the readable part is offered
+    annotation = again.controller.annotation
+    assert [i for i in range(60) if annotation.frame(i).box is not None] == list(range(0, 30, 5))
+    assert again.controller.flush()
+    assert load_session(session).annotation == annotation  # the new file is whole
+    assert kept[0].read_bytes() == half
+    again.close()
+
+
+def test_a_session_for_another_frame_count_is_kept_on_every_open(
+    qtbot, tmp_path: Path, frames: Path
+) -> None:
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, frames)
+    window.controller.set_box(1, (2, 2, 5, 5))
+    session = window.controller.session_path
+    window.close()
+    original = session.read_bytes()
+    make_image_folder(tmp_path / "clip", 15)  # the video now has 15 frames
+    said = []
+    for _ in range(2):  # the second open must not destroy the first one's file either
+        again = make_window(qtbot, tmp_path)
+        _open_recording(qtbot, again, frames)
+        assert again.controller.frame_count == 15
+        said.append(list(again.errors))
+        again.close()
+    kept = sorted(session.parent.glob("session.other-length-*.json"))
+    assert len(kept) == 1 and kept[0].read_bytes() == original
+    assert len(said[0]) == 1 and str(kept[0]) in said[0][0]  # the first open says where
+    assert said[1] == []  # the second finds the session the first one started
+    assert load_session(kept[0]).annotation.frame(1).box is not None

@@ -98,9 +98,10 @@ def test_forward_and_backward_propagation_fill_the_right_frames(qtbot, window, e
     assert kinds(window)[:10] == ["tracked"] * 10
     assert engines.inits[0][0] == 10 and engines.inits[-1][0] == 10
     assert c.undo_stack.undo_text.startswith("Track backward from frame 11")
+    # the status bar says which run ended and how
+    assert window.statusBar().currentMessage() == "Track backward from frame 11 (scripted): done"
     c.undo()  # a whole run is one undo step
     assert kinds(window)[:10] == [None] * 10 and kinds(window)[11] == "tracked"
-    assert "Track forward" in window.statusBar().currentMessage() or True
 
 
 def test_keyframes_and_verified_frames_are_never_changed(qtbot, window) -> None:
@@ -356,3 +357,28 @@ def test_flags_and_plots_refresh_while_a_run_is_still_going(
     assert y[4] == pytest.approx(0.2)  # the plots got the run's scores so far too
     assert window.review_panel.list.count() >= 1
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
+
+
+def test_progress_counts_the_frames_the_run_really_tracks(qtbot, window, engines) -> None:
+    """A re-propagation of an open segment is one run (the old count said two: "0 / 2n"),
+    a fill between two keyframes is two; either way the bar ends full."""
+    c, t = window.controller, window.tracking
+    seen: list[tuple[int, int]] = []
+    t.progress.connect(lambda done, total: seen.append((done, total)))
+    c.set_box(0, BOX)
+    run_and_wait(qtbot, window, lambda: t.propagate(0, extent=Extent.END))
+    assert seen[0] == (0, COUNT - 1) and seen[-1] == (COUNT - 1, COUNT - 1)
+    seen.clear()
+    c.set_box(4, (20.0, 12.0, 12.0, 8.0))  # a correction: re-propagates frames 5..40
+    qtbot.waitUntil(lambda: bool(seen) and not t.busy, timeout=TIMEOUT_MS)
+    frames = COUNT - 5
+    assert {total for _done, total in seen} == {frames}
+    assert seen[-1] == (frames, frames)
+    seen.clear()
+    c.set_box(20, (50.0, 12.0, 12.0, 8.0))
+    qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
+    seen.clear()
+    run_and_wait(qtbot, window, lambda: t.fill_segment(10))  # 15 frames, from both ends
+    assert {total for _done, total in seen} == {2 * 15}
+    done = [d for d, _total in seen]
+    assert seen[-1] == (30, 30) and done == sorted(done)

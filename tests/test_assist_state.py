@@ -96,3 +96,43 @@ def test_evaluation_scores_an_engine_with_costcore_evaluation() -> None:
     expected = compute_curves([gt], {"s": Prediction.from_boxes(run.boxes[mask])})
     assert run.metrics == expected.sequence("s").scores()
     assert set(run.metrics) == {"AUC", "P", "P_norm", "cAUC", "mACC"}
+
+
+def test_an_interrupted_run_leaves_its_unreached_frames_stale_until_they_change(tmp_path) -> None:
+    """The run record in the session names what the run planned and finished; the automatic
+    frames it did not finish are stale (flagged) until a run reaches them or their box
+    changes, and the marks survive a save and a load of the state."""
+    from costcore.annotation import SetFrames, UndoStack
+    from costcore.assist.flags import FlagReason, flag_frames
+    from costcore.assist.interrupted import RunRecord, stale_frames
+
+    annotation = VideoAnnotation("v", 30)
+    stack = UndoStack(annotation)
+    old = [(i, FrameAnnotation((float(i), 5.0, 10.0, 10.0), provenance=Provenance.TRACKED,
+                               score=0.9, engine="x")) for i in range(1, 30)]  # fmt: skip
+    stack.push(SetFrames(old))
+    stack.push(SetFrames([(10, FrameAnnotation((40.0, 5.0, 10.0, 10.0),
+                                               provenance=Provenance.KEYFRAME))]))  # fmt: skip
+    record = RunRecord("Re-propagate after frame 11", frozenset(range(11, 30)))
+    record = record.finish(range(11, 17))  # killed after frame 17
+    again = RunRecord.from_json(record.to_json(), 30)
+    assert again == record and record.to_json()["planned"] == [[11, 29]]
+    assert RunRecord.from_json({"text": "x", "planned": [[5, 40]], "finished": []}, 30) is None
+    assert RunRecord.from_json("junk", 30) is None
+    stale = stale_frames(annotation, record)
+    assert stale == list(range(17, 30))
+
+    state = AssistState(30)
+    state.mark_stale(stale, annotation)
+    state.save(tmp_path / "assist.npz")
+    state = AssistState.load(tmp_path / "assist.npz", 30)
+    flags = {f.index: f for f in flag_frames(annotation, state.diagnostics(annotation))}
+    assert sorted(i for i, f in flags.items() if FlagReason.STALE in f.reasons) == stale
+    # a run reaches 17, a person moves 18: neither is stale any more
+    state.record(FrameUpdate(17, Box(50.0, 5.0, 10.0, 10.0), "x"))
+    stack.push(SetFrames([(17, FrameAnnotation((50.0, 5.0, 10.0, 10.0),
+                                               provenance=Provenance.TRACKED))]))  # fmt: skip
+    stack.push(SetFrames([(18, FrameAnnotation((60.0, 5.0, 10.0, 10.0),
+                                               provenance=Provenance.KEYFRAME))]))  # fmt: skip
+    flags = flag_frames(annotation, state.diagnostics(annotation))
+    assert sorted(f.index for f in flags if FlagReason.STALE in f.reasons) == list(range(19, 30))

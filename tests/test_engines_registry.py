@@ -126,3 +126,37 @@ def test_plugins_declare_grounding(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
     register_engine("finder", _StillEngine, "a test engine", can_ground=True)
     assert engine_info("finder").can_ground and "finder" in grounding_engines()
+
+
+@pytest.mark.parametrize("name", ["csrt", "kcf"])
+def test_what_the_registry_says_of_an_engine_is_what_it_does(name: str) -> None:
+    """The app builds its weights chooser, score plot note and confidence-map note from these."""
+    info = engine_info(name)
+    engine = create_engine(name, device="cpu")
+    frame = np.zeros((60, 80, 3), np.uint8)
+    frame[20:30, 30:45] = 255
+    engine.initialize(frame, Box(30, 20, 15, 10))
+    result = engine.step(frame)
+    assert engine.yields_score_map == info.gives_score_map
+    assert (result.score is not None) == info.gives_score
+    assert not info.takes_weights and not info.weights_files and not info.weights_folder
+
+
+def test_cost_weights_and_maps_are_described_by_the_registry(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from costcore.model import save_checkpoint
+    from costcore.model.testing import tiny_model
+
+    weights = save_checkpoint(tiny_model(tmp_path / "vocab"), tmp_path / "tiny-cost")
+    info = engine_info("cost")
+    engine = create_engine("cost", weights, device="cpu")
+    assert engine.yields_score_map == info.gives_score_map
+    assert info.weights_folder and weights.is_dir()  # a COST checkpoint is a folder
+    assert "*.pth" in info.weights_files  # ... or a TransT file
+    assert info.display_name == "COST"
+
+
+def test_weights_chosen_for_an_engine_without_weights_go_to_the_default() -> None:
+    assert registry.weights_engine("allinone").name == "allinone"
+    assert registry.weights_engine("csrt").name == registry.WEIGHTS_DEFAULT
+    assert registry.weights_engine("interpolation").name == registry.WEIGHTS_DEFAULT

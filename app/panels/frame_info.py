@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.colors import ABSENT_COLOR, provenance_color
-
-_KIND_ORDER = ("keyframe", "verified", "tracked", "interpolated", "imported", None)
+from costcore.annotation import FrameAnnotation
+from costcore.annotation.summary import frame_counts
 
 
 class FrameInfoPanel(QWidget):
@@ -100,16 +100,9 @@ class FrameInfoPanel(QWidget):
         self.absent_button.blockSignals(False)
         self.verify_button.setEnabled(kind in ("tracked", "interpolated", "imported"))
 
-    def show_summary(self, frames: list[object]) -> None:
-        """How much of the video is done, by provenance."""
-        counts: Counter[str | None] = Counter()
-        absent = 0
-        for frame in frames:
-            provenance = getattr(frame, "provenance", None)
-            counts[None if provenance is None else provenance.value] += 1
-            absent += bool(getattr(frame, "absent", False))
-        parts = [f"{counts[k]} {k or 'not annotated'}" for k in _KIND_ORDER if counts[k]]
-        self.summary.setText(" · ".join(parts) + (f" · {absent} absent" if absent else ""))
+    def show_summary(self, frames: Iterable[FrameAnnotation]) -> None:
+        """How much of the video is done: each frame counted once (costcore's buckets)."""
+        self.summary.setText(frame_counts(frames).describe())
 
 
 def _number(value: float) -> str:

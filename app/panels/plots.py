@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QScrollArea, QVBoxLayout, QWidget
 
 from costcore.assist.series import TimelineSeries
+from costcore.engines import engine_infos
+
+#: the engines (from the registry) whose runs leave the score plot empty
+_NO_SCORE = "/".join(i.display_name for i in engine_infos() if not i.gives_score)
+_NO_SCORE += " and interpolation" if _NO_SCORE else "interpolation"
+
+#: each plot's least height in pixels: its title, three tick labels and a readable curve
+#: (squashed to ~25 px the titles overlapped the next plot and the curves were flat lines)
+PLOT_MIN_HEIGHT = 64
+#: the x axis under the last plot
+_AXIS_HEIGHT = 26
 
 _PLOTS = (
     ("score", "Tracker score", "#ffa726"),
@@ -45,9 +56,10 @@ class TimelinePlots(QWidget):
         first: pg.PlotItem | None = None
         for row, (key, title, color) in enumerate(_PLOTS):
             plot = self.canvas.addPlot(row=row, col=0)
+            plot.setMinimumHeight(PLOT_MIN_HEIGHT + (_AXIS_HEIGHT if row == len(_PLOTS) - 1 else 0))
             label = pg.LabelItem(title, size="8pt", color=color)
             label.setParentItem(plot.vb)
-            label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, -2))
+            label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 0))
             self.labels[key] = label
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMouseEnabled(x=True, y=False)
@@ -77,10 +89,16 @@ class TimelinePlots(QWidget):
         self.plots["score"].setYRange(0, 1.05)
         self.canvas.scene().sigMouseClicked.connect(self._clicked)
         self.canvas.ci.layout.setSpacing(0)
-        self.canvas.setMinimumHeight(170)
+        self.canvas.setMinimumHeight(len(_PLOTS) * PLOT_MIN_HEIGHT + _AXIS_HEIGHT)
+        # a dock dragged smaller than that scrolls the plots instead of squashing them
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(self.canvas)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.canvas)
+        layout.addWidget(self.scroll)
         self._count = 0
 
     def set_series(self, series: TimelineSeries | None) -> None:
@@ -100,7 +118,7 @@ class TimelinePlots(QWidget):
             self.curves[key].setData(x, np.asarray(values, dtype=np.float64))
         title = dict((k, t) for k, t, _c in _PLOTS)["score"]
         if not np.isfinite(series.score).any():
-            title += " — none yet (CSRT/KCF and interpolation give no score)"
+            title += f" — none yet ({_NO_SCORE} give no score)"
         self.labels["score"].setText(title)
         if count != self._count:
             self._count = count

@@ -39,6 +39,7 @@ _EXTENTS = (
     (Extent.COUNT, "a number of frames"),
 )
 _DEVICES = ("auto", "cpu", "cuda")
+_EVALUATE_TEXT = "Evaluate engine against the annotation"
 
 
 class TrackingPanel(QWidget):
@@ -47,26 +48,26 @@ class TrackingPanel(QWidget):
     fillRequested = Signal()
     cancelRequested = Signal()
     evaluateRequested = Signal()
+    cancelEvaluationRequested = Signal()
 
     def __init__(self, tracking: TrackingController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tracking = tracking
         self.engine = QComboBox()
-        for name, description in engine_choices().items():
-            label = name.upper() if len(name) <= 6 else name.capitalize()
+        for name, (label, description) in engine_choices().items():
             self.engine.addItem(label, name)
             self.engine.setItemData(
                 self.engine.count() - 1, description, Qt.ItemDataRole.ToolTipRole
             )
         self.weights = QLineEdit()
         self.weights.setReadOnly(True)
-        self.weights.setPlaceholderText("no weights: COST/TransT need a checkpoint")
+        # a display: a click may select the path, but the focus never tabs (or falls) into it
+        self.weights.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.weights_button = QToolButton()
         self.weights_button.setText("…")
-        self.weights_button.setToolTip("Choose COST/TransT weights")
         menu = QMenu(self.weights_button)
-        menu.addAction("COST checkpoint folder…", self._choose_folder)
-        menu.addAction("TransT checkpoint file (.pth)…", self._choose_file)
+        self.choose_folder = menu.addAction("Weights folder…", self._choose_folder)
+        self.choose_file = menu.addAction("Weights file…", self._choose_file)
         menu.addAction("Forget the weights", lambda: self._set_weights(""))
         self.weights_button.setMenu(menu)
         self.weights_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -116,18 +117,26 @@ class TrackingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("%v / %m")
-        self.progress.setVisible(False)
         self.cancel = QPushButton("Cancel (Esc)")
-        self.cancel.setVisible(False)
+        for widget in (self.progress, self.cancel):
+            # hidden between runs, but their row keeps its height: showing them must not
+            # push the docks below (or above) around
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
+            widget.setVisible(False)
 
-        self.evaluate = QPushButton("Evaluate engine against the annotation")
+        self.evaluate = QPushButton(_EVALUATE_TEXT)
         self.evaluate.setToolTip(
             "Run the engine over the video without changing the annotation and score it "
             "(AUC, P, P_norm, cAUC, mACC); the per-frame IoU goes to the plots"
         )
         self.metrics = QLabel("")
         self.metrics.setWordWrap(True)
-        self.metrics.setVisible(False)
+        # room for an evaluation's note or result from the start (a line appearing later
+        # would move every dock below it)
+        self.metrics.setMinimumHeight(3 * self.metrics.fontMetrics().lineSpacing())
+        self.metrics.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.metrics.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         engine_row = QHBoxLayout()
@@ -186,7 +195,7 @@ class TrackingPanel(QWidget):
         self.backward.clicked.connect(self.backwardRequested)
         self.fill.clicked.connect(self.fillRequested)
         self.cancel.clicked.connect(self.cancelRequested)
-        self.evaluate.clicked.connect(self.evaluateRequested)
+        self.evaluate.clicked.connect(self._evaluate_clicked)
         tracking.busyChanged.connect(self.set_busy)
         tracking.progress.connect(self.set_progress)
         tracking.evaluationReady.connect(self.show_evaluation)
@@ -196,6 +205,7 @@ class TrackingPanel(QWidget):
         tracking.evaluationFailed.connect(
             lambda message: self._evaluation_done(f"Evaluation {message}")
         )
+        tracking.evaluatingChanged.connect(self.set_evaluating)
         self.setEnabled(False)
 
     def _load(self) -> None:
@@ -204,35 +214,61 @@ class TrackingPanel(QWidget):
         self.device.setCurrentIndex(max(0, self.device.findData(t.device)))
         self.language_form.setCurrentIndex(max(0, self.language_form.findData(t.language_form)))
         self.weights.setText(t.weights)
-        self.weights.setToolTip(t.weights)
         self.repropagate.setChecked(t.repropagate)
         self.stop_at_flag.setChecked(t.stop_at_flag)
         self.threshold.setValue(t.flag_rules.score_threshold)
+        self._describe_weights()
 
     # ----------------------------------------------------------- choices
     def _engine_changed(self) -> None:
         self.tracking.set_engine(self.engine.currentData())
+        self._describe_weights()
+
+    def _describe_weights(self) -> None:
+        """Placeholder, tooltip and menu of the weights chooser, from the engine registry."""
+        current = self.tracking.engine_info()
+        target = self.tracking.weights_target()
+        name = target.display_name
+        if current is None or not current.takes_weights:
+            label = current.display_name if current is not None else self.engine.currentText()
+            text = f"{label} takes no weights (weights chosen now are for {name})"
+        elif current.needs_weights:
+            text = f"{name} needs weights: {current.weights_hint}"
+        else:
+            text = f"{name} can use weights: {current.weights_hint}"
+        self.weights.setPlaceholderText(text)
+        self.weights.setToolTip(self.weights.text() or text)
+        self.weights_button.setToolTip(f"Choose {name} weights ({target.weights_hint})")
+        self.choose_folder.setText(f"{name} weights folder…")
+        self.choose_folder.setEnabled(target.weights_folder)
+        self.choose_file.setText(f"{name} weights file…")
+        self.choose_file.setEnabled(bool(target.weights_files))
 
     def _choose_folder(self) -> None:
+        target = self.tracking.weights_target()
         folder = QFileDialog.getExistingDirectory(
-            self, "COST checkpoint folder", self.weights.text()
+            self, f"{target.display_name} weights folder", self.weights.text()
         )
         if folder:
             self._set_weights(folder)
 
     def _choose_file(self) -> None:
+        target = self.tracking.weights_target()
         path, _ = QFileDialog.getOpenFileName(
-            self, "TransT checkpoint", self.weights.text(), "PyTorch checkpoints (*.pth *.pt)"
+            self, f"{target.display_name} weights", self.weights.text(), target.weights_files
         )
         if path:
             self._set_weights(path)
 
     def _set_weights(self, path: str) -> None:
+        """Use ``path`` as weights; with an engine that takes none picked, also switch to the
+        engine they are for (the registry's choice)."""
+        target = self.tracking.weights_target()
         self.tracking.set_weights(path)
         self.weights.setText(path)
-        self.weights.setToolTip(path)
-        if path and self.tracking.engine_name not in ("cost", "transt"):
-            self.engine.setCurrentIndex(self.engine.findData("cost"))
+        self._describe_weights()
+        if path and target.name != self.tracking.engine_name:
+            self.engine.setCurrentIndex(self.engine.findData(target.name))
 
     def extent_choice(self) -> tuple[Extent, int]:
         return Extent(self.extent.currentData()), self.count.value()
@@ -261,10 +297,17 @@ class TrackingPanel(QWidget):
         )
 
     def show_note(self, text: str) -> None:
-        self.metrics.setVisible(True)
         self.metrics.setText(text)
 
     def _evaluation_done(self, text: str) -> None:
-        self.metrics.setVisible(True)
         self.metrics.setText(text)
-        self.evaluate.setEnabled(True)
+
+    def set_evaluating(self, evaluating: bool) -> None:
+        """While an evaluation runs, its button stops it (the layout stays as it is)."""
+        self.evaluate.setText("Cancel the evaluation (Esc)" if evaluating else _EVALUATE_TEXT)
+
+    def _evaluate_clicked(self) -> None:
+        if self.tracking.evaluating:
+            self.cancelEvaluationRequested.emit()
+        else:
+            self.evaluateRequested.emit()

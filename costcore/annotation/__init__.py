@@ -39,6 +39,7 @@ from costcore.annotation.session import (
 from costcore.annotation.session_codec import SCHEMA as SESSION_SCHEMA
 from costcore.annotation.session_codec import VERSION as SESSION_VERSION
 from costcore.annotation.session_codec import decode_session, encode_session
+from costcore.annotation.summary import FrameCounts, frame_counts
 from costcore.attributes.definitions import ATTRIBUTE_CODES, ATTRIBUTE_COUNT
 from costcore.language import LanguageAttributes, LanguageForm, LanguageInput
 
@@ -52,6 +53,7 @@ __all__ = [
     "ClearFrames",
     "Command",
     "FrameAnnotation",
+    "FrameCounts",
     "LanguageAttributes",
     "LanguageForm",
     "LanguageInput",
@@ -73,6 +75,7 @@ __all__ = [
     "backup_path",
     "decode_session",
     "encode_session",
+    "frame_counts",
     "load_session",
     "recover_session",
     "save_session",

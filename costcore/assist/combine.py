@@ -242,6 +242,8 @@ def combined_updates(
                 source=c.source,
                 score_map=None if origin is None else origin.score_map,
                 search_region=None if origin is None else origin.search_region,
+                appearance=None if origin is None else origin.appearance,
+                step=False,
             )
         )
     return out

@@ -1,8 +1,12 @@
 """Which automatic frames deserve a person's look, and how urgently.
 
 A frame is flagged when its engine score is low, when the engine said it lost the target,
-when the box jumps or changes size abnormally from the frame before, or when the forward and
-backward runs of a segment fill disagree. Only automatic values are flagged (tracked,
+when the box jumps or changes size abnormally from the frame before, when the forward and
+backward runs of a segment fill disagree, or when what the box shows drifts from what its
+keyframe showed (``costcore.assist.appearance``): a box whose size has not changed for many
+frames while its content stopped looking like the keyframe's (the target grew or shrank out
+of it, as CSRT and KCF boxes do), or a box whose content is unlike the keyframe's whatever its
+size (the track left the target). Only automatic values are flagged (tracked,
 interpolated, imported); keyframes and verified frames are a person's word. A very low score
 (or a lost target) *proposes* "absent": a proposal for the annotator, never an edit.
 
@@ -34,6 +38,9 @@ class FlagReason(str, Enum):
     SIZE = "size change"
     DISAGREE = "runs disagree"
     OPEN_END = "no keyframe after"
+    FROZEN = "size frozen, view changed"
+    UNLIKE = "unlike the keyframe"
+    STALE = "not re-tracked: the run was interrupted"
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,22 @@ class FlagRules:
     disagree_iou: float = 0.5
     #: severity of a disagreement the order of the runs settles (unsettled ones reach 1)
     resolved_severity: float = 0.25
+    #: the appearance rules read the median likeness of a box to its run's anchor (1 = the
+    #: same picture, 0 = unrelated) over this many frames (one odd frame flags nothing)
+    appearance_window: int = 9
+    #: a frozen box: at least this many automatic frames in a row whose width and height
+    #: stay within ``frozen_tolerance`` (relative) of the frame before ...
+    frozen_frames: int = 20
+    frozen_tolerance: float = 0.01
+    #: ... while the likeness is below this. Measured (BENCHMARKS.md, bench_drift_flags):
+    #: CSRT on airplane-1 with its box frozen at 41x16 is flagged from frame 395 (IoU 0.37,
+    #: the plane ~75 px wide; IoU < 0.3 from frame 441); on good runs 0.2 % of frames
+    frozen_appearance: float = 0.3
+    #: a box unlike its keyframe at any size: likeness below this (the ground truth of the
+    #: four real sequences replayed as a run stays above it on all but 0.25 % of frames)
+    unlike_appearance: float = -0.05
+    #: a frame an interrupted run planned to re-track but did not reach
+    stale_severity: float = 0.9
     #: what the review workflow proposes (one frame a round, most severe first): flags at
     #: least this severe, counting only ``review_reasons``. The review list shows every
     #: flag; these two only decide what is worth a person's check unasked
@@ -71,6 +94,9 @@ class FlagRules:
         FlagReason.JUMP,
         FlagReason.SIZE,
         FlagReason.OPEN_END,
+        FlagReason.FROZEN,
+        FlagReason.UNLIKE,
+        FlagReason.STALE,
     )
     #: the last frame is flagged when this many tracked frames or more follow the last
     #: keyframe and the run there raised a flag: nothing checks a run that ends in the open
@@ -169,6 +195,9 @@ def compute_flags(
         add(int(i), FlagReason.LOW_SCORE, 0.5 + 0.5 * min(1.0, gap))
     for i in np.flatnonzero(diagnostics.lost):
         add(int(i), FlagReason.LOST, 1.0)
+    if diagnostics.stale is not None:
+        for i in np.flatnonzero(diagnostics.stale):
+            add(int(i), FlagReason.STALE, rules.stale_severity)
 
     # --- jumps and size changes between consecutive frames
     safe = np.where(present[:, None], boxes, 0.0)
@@ -196,6 +225,15 @@ def compute_flags(
             excess = max(size_step[t] / size_limit, aspect_step[t] / aspect_limit) - 1.0
             add(target, FlagReason.SIZE, 0.3 + 0.4 * min(1.0, excess / 2.0))
 
+    # --- what the box shows, against its keyframe
+    frozen, unlike, likeness = drift_rules(boxes, diagnostics.appearance_or_nan(), candidate, rules)
+    for i in np.flatnonzero(frozen):
+        depth = (rules.frozen_appearance - likeness[i]) / 0.5
+        add(int(i), FlagReason.FROZEN, 0.6 + 0.3 * min(1.0, depth))
+    for i in np.flatnonzero(unlike):
+        depth = (rules.unlike_appearance - likeness[i]) / 0.3
+        add(int(i), FlagReason.UNLIKE, 0.5 + 0.3 * min(1.0, depth))
+
     # --- forward/backward disagreement
     agreement = diagnostics.agreement
     with np.errstate(invalid="ignore"):
@@ -221,6 +259,81 @@ def compute_flags(
         each = tuple(round(values[r], 6) for r in reasons)
         flags.append(Flag(i, round(value, 6), reasons, absent, each))
     return flags
+
+
+def drift_rules(
+    boxes: np.ndarray, appearance: np.ndarray, candidate: np.ndarray, rules: FlagRules
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The appearance rules over arrays: ``(frozen, unlike, likeness)``.
+
+    ``likeness`` is the median appearance over the last ``appearance_window`` frames of the
+    same stretch of automatic frames (a keyframe starts a new run with a new anchor), NaN
+    until half a window is measured. :class:`DriftWatch` is the same rule, step by step.
+    """
+    count = len(boxes)
+    index = np.arange(count)
+    stretch_start = np.maximum.accumulate(np.where(~candidate, index + 1, 0))
+    window = max(1, rules.appearance_window)
+    padded = np.concatenate([np.full(window - 1, np.nan), np.asarray(appearance, float)])
+    values = np.lib.stride_tricks.sliding_window_view(padded, window).copy()
+    positions = index[:, None] - (window - 1) + np.arange(window)[None, :]
+    values[positions < stretch_start[:, None]] = np.nan
+    enough = np.isfinite(values).sum(axis=1) >= (window + 1) // 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        likeness = np.where(enough & candidate, np.nanmedian(values, axis=1), np.nan)
+    same = np.zeros(count, dtype=bool)
+    if count > 1:
+        w, h = boxes[:, 2], boxes[:, 3]
+        tolerance = rules.frozen_tolerance
+        with np.errstate(invalid="ignore"):
+            same[1:] = (
+                candidate[1:]
+                & candidate[:-1]
+                & (np.abs(w[1:] - w[:-1]) <= tolerance * np.abs(w[:-1]))
+                & (np.abs(h[1:] - h[:-1]) <= tolerance * np.abs(h[:-1]))
+            )
+    frozen_for = index - np.maximum.accumulate(np.where(~same, index, -1))
+    with np.errstate(invalid="ignore"):
+        frozen = (frozen_for >= rules.frozen_frames) & (likeness < rules.frozen_appearance)
+        unlike = likeness < rules.unlike_appearance
+    return frozen, unlike, likeness
+
+
+class DriftWatch:
+    """The appearance rules of :func:`drift_rules` for one run, frame by frame (for
+    stop-at-the-first-flag while a propagation runs)."""
+
+    def __init__(self, rules: FlagRules | None = None) -> None:
+        self.rules = rules or FlagRules()
+        self._looks: list[float] = []
+        self._previous: Box | None = None
+        self._frozen_for = 0
+
+    def observe(self, box: Box, appearance: float | None) -> tuple[FlagReason, ...]:
+        rules = self.rules
+        previous, self._previous = self._previous, box
+        tolerance = rules.frozen_tolerance
+        if (
+            previous is not None
+            and abs(box.w - previous.w) <= tolerance * abs(previous.w)
+            and abs(box.h - previous.h) <= tolerance * abs(previous.h)
+        ):
+            self._frozen_for += 1
+        else:
+            self._frozen_for = 0
+        self._looks.append(np.nan if appearance is None else float(appearance))
+        recent = np.asarray(self._looks[-max(1, rules.appearance_window) :])
+        recent = recent[np.isfinite(recent)]
+        if len(recent) < (max(1, rules.appearance_window) + 1) // 2:
+            return ()
+        likeness = float(np.median(recent))
+        reasons = []
+        if self._frozen_for >= rules.frozen_frames and likeness < rules.frozen_appearance:
+            reasons.append(FlagReason.FROZEN)
+        if likeness < rules.unlike_appearance:
+            reasons.append(FlagReason.UNLIKE)
+        return tuple(reasons)
 
 
 def _local_median(values: np.ndarray, window: int) -> np.ndarray:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from costcore.annotation import Provenance, VideoAnnotation
+from costcore.assist.appearance import AppearanceProbe
 from costcore.assist.combine import CombineRules, combine_runs, combined_updates
-from costcore.assist.flags import FlagRules, step_reasons
+from costcore.assist.flags import DriftWatch, FlagRules, step_reasons
 from costcore.assist.plan import PropagationPlan, Segment
 from costcore.assist.runstore import RunStore, StoredRun
 from costcore.assist.updates import Anchor, FrameUpdate, RunStep
@@ -27,6 +28,7 @@ from costcore.engines.errors import EngineError
 from costcore.engines.interpolation import interpolate_segment
 from costcore.engines.run import FrameReader, track_frames
 from costcore.errors import Cancelled
+from costcore.video.reverse import ReverseFrames
 
 #: the engine-picker name of plain linear interpolation (not a stepping engine)
 INTERPOLATION = "interpolation"
@@ -42,6 +44,10 @@ class EngineRunner:
     (:func:`visible_box`); the engines themselves report their trackers' boxes unclipped.
     """
 
+    #: backward runs read through a ReverseFrames (decoding ahead holds up to its budget of
+    #: frames for as long as the run is alive)
+    reads_backward_ahead = True
+
     def __init__(self, make_engine: EngineFactory, frames: FrameReader, text: str = "") -> None:
         self.make_engine = make_engine
         self.frames = frames
@@ -55,11 +61,32 @@ class EngineRunner:
         backwards: bool = False,
         cancelled: CancelCheck | None = None,
     ) -> Iterator[FrameUpdate]:
-        """Updates for the frames after ``anchor`` up to ``stop`` (exclusive)."""
+        """Updates for the frames after ``anchor`` up to ``stop`` (exclusive).
+
+        Going backwards, frames come through a :class:`~costcore.video.reverse.ReverseFrames`:
+        decoded forward in chunks ahead of the run, not one seek per frame.
+        """
         engine = self.make_engine()
+        frames = ReverseFrames(self.frames) if backwards and self.reads_backward_ahead else None
+        try:
+            yield from self._steps(engine, anchor, stop, backwards, cancelled, frames)
+        finally:
+            if frames is not None:
+                frames.close()
+
+    def _steps(
+        self,
+        engine: TrackerEngine,
+        anchor: Anchor,
+        stop: int,
+        backwards: bool,
+        cancelled: CancelCheck | None,
+        reverse: ReverseFrames | None,
+    ) -> Iterator[FrameUpdate]:
+        probe: AppearanceProbe | None = None
         steps = track_frames(
             engine,
-            self.frames,
+            self.frames if reverse is None else reverse,
             anchor.box,
             self.text,
             start=anchor.index,
@@ -69,9 +96,14 @@ class EngineRunner:
         )
         for step in steps:
             if step.initial:
+                if step.frame is not None:
+                    probe = AppearanceProbe(step.frame, anchor.box)
                 continue
             self.frames_tracked += 1
             result = step.result
+            appearance = None
+            if probe is not None and step.frame is not None:
+                appearance = probe.similarity(step.frame, Box(*result.box))
             yield FrameUpdate(
                 step.index,
                 visible_box(Box(*result.box), step.frame),
@@ -82,6 +114,7 @@ class EngineRunner:
                 score_map=result.score_map,
                 search_region=result.search_region,
                 seconds=step.seconds,
+                appearance=appearance,
             )
 
 
@@ -116,6 +149,11 @@ class CachedRunner(EngineRunner):
     With a :class:`~costcore.assist.runstore.RunStore` the runs also outlive the process
     (:meth:`persist` writes what grew).
     """
+
+    #: cached runs stay suspended half-way for the whole simulation: frames decoded ahead
+    #: would stay held by each of them (the simulation reads image folders, which go
+    #: backwards cheaply anyway)
+    reads_backward_ahead = False
 
     def __init__(
         self,
@@ -217,6 +255,7 @@ def propagate(
         restart: Anchor | None = None
         previous = current.box
         speeds: list[float] = []
+        watch = DriftWatch(rules)
         for update in runner.run(current, plan.stop, plan.backwards, cancelled):
             if update.index in anchors:
                 box = anchors[update.index]
@@ -228,7 +267,7 @@ def propagate(
             if stop_at_flag:
                 reasons = step_reasons(
                     previous, update.box, update.score, update.lost, speeds, rules
-                )
+                ) + watch.observe(update.box, update.appearance)
                 if reasons:
                     return
                 speeds.append(_speed(previous, update.box))
@@ -272,7 +311,9 @@ def fill_segment(
         # one frame further than the segment: the run's error at the right keyframe
         stop = segment.last + 1 if right is None else right.index + 1
         for update in runner.run(left, stop, False, cancelled):
-            forward[update.index] = RunStep(update.index, update.box, update.score, update.lost)
+            forward[update.index] = RunStep(
+                update.index, update.box, update.score, update.lost, update.appearance
+            )
             if update.index in segment:
                 originals[("forward", update.index)] = update
                 name = update.engine
@@ -280,7 +321,9 @@ def fill_segment(
     if right is not None:
         stop = segment.first - 1 if left is None else left.index - 1
         for update in runner.run(right, stop, True, cancelled):
-            backward[update.index] = RunStep(update.index, update.box, update.score, update.lost)
+            backward[update.index] = RunStep(
+                update.index, update.box, update.score, update.lost, update.appearance
+            )
             if update.index in segment:
                 originals[("backward", update.index)] = update
                 name = update.engine
@@ -341,6 +384,16 @@ def segment_job(
         checkpoints=checkpoints(annotation, segment),
         cancelled=cancelled,
     )
+
+
+def segment_steps(annotation: VideoAnnotation, segment: Segment, interpolation: bool) -> int:
+    """How many frames of work :func:`segment_job` does for ``segment`` (its updates with
+    ``step`` set): one run per anchor box with an engine, one pass for interpolation."""
+    left = Anchor.of(annotation, segment.left)
+    right = Anchor.of(annotation, segment.right)
+    if interpolation:
+        return len(segment) if left is not None and right is not None else 0
+    return len(segment) * ((left is not None) + (right is not None))
 
 
 def checkpoints(annotation: VideoAnnotation, segment: Segment) -> dict[int, Box]:

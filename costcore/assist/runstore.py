@@ -4,7 +4,8 @@ An engine run is a pure function of the sequence, the engine, the start frame, t
 and the direction; the effort simulation starts runs only from a person's boxes (the ground
 truth), so the same runs come back in every benchmark of a sequence. ``bench effort
 --run-cache DIR`` keeps them in ``DIR`` (a long sequence takes a quarter of an hour of CSRT the
-first time, seconds after that). Boxes, scores and "lost" are kept; score maps are not.
+first time, seconds after that). Boxes, scores, "lost" and the appearance measure are kept;
+score maps are not.
 
 Files are plain ``.npz`` arrays read with ``allow_pickle=False``: a damaged or foreign file is
 ignored and the run is tracked again, never trusted or unpickled.
@@ -61,6 +62,12 @@ class RunStore:
                 lost = np.asarray(data["lost"], dtype=bool)
                 complete = bool(data["complete"])
                 start = np.asarray(data["start"], dtype=np.float64)
+                # runs stored before the appearance was measured have none
+                looks = (
+                    np.asarray(data["appearance"], dtype=np.float64)
+                    if "appearance" in data.files
+                    else np.full(len(index), np.nan)
+                )
         except (OSError, KeyError, ValueError, zipfile.BadZipFile):
             return None
         count = len(index)
@@ -70,6 +77,7 @@ class RunStore:
             boxes.shape != (count, 4)
             or scores.shape != (count,)
             or lost.shape != (count,)
+            or looks.shape != (count,)
             or start.shape != (5,)
             or not np.array_equal(index, expected)
             or not np.allclose(start, [anchor.index, *anchor.box], atol=1e-4)
@@ -84,8 +92,9 @@ class RunStore:
                 score=None if np.isnan(s) else float(s),
                 lost=bool(x),
                 source=direction,
+                appearance=None if np.isnan(a) else float(a),
             )
-            for i, b, s, x in zip(index, boxes.tolist(), scores, lost, strict=True)
+            for i, b, s, x, a in zip(index, boxes.tolist(), scores, lost, looks, strict=True)
         ]
         return StoredRun(updates, complete)
 
@@ -98,6 +107,10 @@ class RunStore:
                 [np.nan if u.score is None else u.score for u in run.updates], dtype=np.float64
             ),
             "lost": np.array([u.lost for u in run.updates], dtype=bool),
+            "appearance": np.array(
+                [np.nan if u.appearance is None else u.appearance for u in run.updates],
+                dtype=np.float64,
+            ),
             "complete": np.array(run.complete),
             "start": np.array([anchor.index, *anchor.box], dtype=np.float64),
         }

@@ -31,6 +31,15 @@ class Diagnostics:
     agreement: np.ndarray  # (N,) float64, NaN = no forward/backward comparison
     resolved: np.ndarray  # (N,) bool
     lost: np.ndarray  # (N,) bool
+    #: (N,) float64, the box's likeness to its run's anchor (``assist.appearance``), NaN = none
+    appearance: np.ndarray | None = None
+    #: (N,) bool, a run was interrupted before it re-tracked this box (``assist.interrupted``)
+    stale: np.ndarray | None = None
+
+    def appearance_or_nan(self) -> np.ndarray:
+        if self.appearance is not None:
+            return self.appearance
+        return np.full(len(self.agreement), np.nan)
 
 
 class AssistState:
@@ -42,6 +51,8 @@ class AssistState:
         self._agreement = np.full(self.frame_count, np.nan)
         self._resolved = np.zeros(self.frame_count, dtype=bool)
         self._lost = np.zeros(self.frame_count, dtype=bool)
+        self._appearance = np.full(self.frame_count, np.nan)
+        self._stale = np.zeros(self.frame_count, dtype=bool)
         self.score_maps = ScoreMapStore()
 
     def record(self, update: FrameUpdate) -> None:
@@ -51,6 +62,8 @@ class AssistState:
         self._agreement[i] = np.nan if update.agreement is None else update.agreement
         self._resolved[i] = update.resolved
         self._lost[i] = update.lost
+        self._appearance[i] = np.nan if update.appearance is None else update.appearance
+        self._stale[i] = False  # a run reached it
         if update.score_map is not None and update.search_region is not None:
             self.score_maps.put(i, update.score_map, update.search_region)
 
@@ -64,6 +77,18 @@ class AssistState:
             self._agreement[i] = np.nan
             self._resolved[i] = False
             self._lost[i] = False
+            self._appearance[i] = np.nan
+            self._stale[i] = False
+
+    def mark_stale(self, indices: Iterable[int], annotation: VideoAnnotation) -> None:
+        """Frames an interrupted run did not re-track: stale for as long as they hold the
+        box they hold now (other diagnostics of the frame are kept if made for that box)."""
+        boxes = annotation.boxes_array()
+        for i in indices:
+            if not np.all(np.abs(boxes[i] - self._box[i]) < 1e-6):
+                self.forget([i])
+                self._box[i] = boxes[i]
+            self._stale[i] = True
 
     def diagnostics(self, annotation: VideoAnnotation) -> Diagnostics:
         """The diagnostics that still describe the boxes ``annotation`` holds now."""
@@ -73,6 +98,8 @@ class AssistState:
             agreement=np.where(valid, self._agreement, np.nan),
             resolved=valid & self._resolved,
             lost=valid & self._lost,
+            appearance=np.where(valid, self._appearance, np.nan),
+            stale=valid & self._stale,
         )
 
     # ------------------------------------------------------------------ file
@@ -82,6 +109,8 @@ class AssistState:
             "diag_agreement": self._agreement,
             "diag_resolved": self._resolved,
             "diag_lost": self._lost,
+            "diag_appearance": self._appearance,
+            "diag_stale": self._stale,
             **self.score_maps.arrays(),
         }
         save_npz(path, arrays)
@@ -104,6 +133,16 @@ class AssistState:
         ):
             raise FormatError(path, f"made for another video (not {frame_count} frames)")
         state._box, state._agreement, state._resolved, state._lost = box, agreement, resolved, lost
+        if "diag_appearance" in arrays:  # files from before it was measured have none
+            appearance = np.asarray(arrays["diag_appearance"], dtype=np.float64)
+            if appearance.shape != (frame_count,):
+                raise FormatError(path, f"made for another video (not {frame_count} frames)")
+            state._appearance = appearance
+        if "diag_stale" in arrays:
+            stale = np.asarray(arrays["diag_stale"], dtype=bool)
+            if stale.shape != (frame_count,):
+                raise FormatError(path, f"made for another video (not {frame_count} frames)")
+            state._stale = stale
         state.score_maps = ScoreMapStore.from_arrays(arrays, path)
         if any(not 0 <= i < frame_count for i in state.score_maps):
             raise FormatError(path, "score map of a frame outside the video")

@@ -42,6 +42,7 @@ class RunStep:
     box: Box
     score: float | None = None
     lost: bool = False
+    appearance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,12 @@ class FrameUpdate:
     final: bool = True
     #: the engine's own time for this frame (decoding excluded), for FPS read-outs
     seconds: float = 0.0
+    #: how much the box's content looks like the run's anchor box (``assist.appearance``:
+    #: 1 the same, 0 unrelated; None when not measured)
+    appearance: float | None = None
+    #: one frame of work done (an engine step or an interpolated frame); False for the values
+    #: a segment fill combines from its two runs afterwards (progress counts steps)
+    step: bool = True
 
     def annotation(self) -> FrameAnnotation:
         """The frame value to write (score kept only for tracked frames)."""

@@ -13,8 +13,10 @@ from costcore.engines.registry import (
     create_engine,
     default_engine_name,
     engine_info,
+    engine_infos,
     grounding_engines,
     register_engine,
+    weights_engine,
 )
 
 __all__ = [
@@ -29,5 +31,7 @@ __all__ = [
     "default_engine_name",
     "engine_info",
     "grounding_engines",
+    "engine_infos",
     "register_engine",
+    "weights_engine",
 ]

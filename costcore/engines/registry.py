@@ -47,6 +47,22 @@ class EngineInfo:
     #: the engine can find the target from a sentence alone (``TrackerEngine.ground``), so a
     #: caller may offer "find the target" without building the engine or importing torch
     can_ground: bool = False
+    #: a file-dialog filter for weights files, e.g. "TransT checkpoints (*.pth *.pt)"
+    #: ("" when the weights are never a single file)
+    weights_files: str = ""
+    #: whether the weights may be a folder
+    weights_folder: bool = False
+    #: whether each step gives a confidence score (the score flags and plot need one)
+    gives_score: bool = False
+    #: whether each step gives a score map for the confidence overlay
+    gives_score_map: bool = False
+    #: how people write the name ("All-in-One"); "" = the name in capitals
+    label: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """The name as menus and messages show it."""
+        return self.label or self.name.upper()
 
     def load_factory(self) -> EngineFactory:
         """Import the factory now (the only place an engine's heavy imports happen)."""
@@ -75,8 +91,17 @@ def register_engine(
     replace: bool = False,
     weights_hint: str | None = None,
     can_ground: bool = False,
+    weights_files: str = "",
+    weights_folder: bool = False,
+    gives_score: bool = False,
+    gives_score_map: bool = False,
+    label: str = "",
 ) -> None:
-    """Make an engine available under ``name`` (lower case, no spaces)."""
+    """Make an engine available under ``name`` (lower case, no spaces).
+
+    What the keywords say about the engine (weights, score, score map) is all a front end
+    learns about it: the app builds its weights chooser and its messages from them.
+    """
     if not name or name != name.strip().lower() or " " in name:
         raise ValueError(f"engine names are lower-case words, got {name!r}")
     if name in _ENGINES and not replace:
@@ -91,6 +116,11 @@ def register_engine(
         takes_weights or needs_weights,
         needs_weights,
         can_ground=can_ground,
+        weights_files=weights_files,
+        weights_folder=weights_folder,
+        gives_score=gives_score,
+        gives_score_map=gives_score_map,
+        label=label,
         **hint,
     )
 
@@ -105,6 +135,11 @@ def grounding_engines() -> list[str]:
     return [name for name, info in _ENGINES.items() if info.can_ground]
 
 
+def engine_infos() -> list[EngineInfo]:
+    """Every registered engine, in registration order."""
+    return list(_ENGINES.values())
+
+
 def engine_info(name: str) -> EngineInfo:
     """The registration of ``name``; an unknown name raises an error listing the known ones."""
     try:
@@ -117,6 +152,15 @@ def engine_info(name: str) -> EngineInfo:
 def default_engine_name(weights: WeightsPath | None) -> str:
     """``"cost"`` when weights are configured, else the embedded classical tracker."""
     return WEIGHTS_DEFAULT if weights else CLASSICAL_DEFAULT
+
+
+def weights_engine(current: str) -> EngineInfo:
+    """The engine weights chosen now are for: ``current`` when it takes weights, else the
+    default engine for weights (choosing weights with a classical engine picked switches)."""
+    info = _ENGINES.get(current)
+    if info is not None and info.takes_weights:
+        return info
+    return engine_info(WEIGHTS_DEFAULT)
 
 
 def create_engine(
@@ -165,12 +209,22 @@ register_engine(
     "costcore.engines.cost:create_cost_engine",
     "COST vision-language tracker (a COST checkpoint folder, or a TransT .pth: visual only)",
     needs_weights=True,
+    weights_files="TransT checkpoints (*.pth *.pt)",
+    weights_folder=True,
+    gives_score=True,
+    gives_score_map=True,
+    label="COST",
 )
 register_engine(
     "transt",
     "costcore.engines.cost:create_transt_engine",
     "TransT, COST's visual branch without language (a TransT .pth or COST checkpoint)",
     needs_weights=True,
+    weights_files="TransT checkpoints (*.pth *.pt)",
+    weights_folder=True,
+    gives_score=True,
+    gives_score_map=True,
+    label="TransT",
 )
 register_engine(
     "allinone",
@@ -178,6 +232,11 @@ register_engine(
     "All-in-One vision-language tracker (ViT, language token; the authors' .pth.tar or a folder)",
     needs_weights=True,
     weights_hint="All-in-One's checkpoint file, or a folder with it and config.json",
+    weights_files="All-in-One checkpoints (*.pth.tar *.pth *.tar *.pt)",
+    weights_folder=True,
+    gives_score=True,
+    gives_score_map=True,
+    label="All-in-One",
 )
 register_engine(
     "vlt_tt",
@@ -185,6 +244,11 @@ register_engine(
     "VLT_TT vision-language tracker (ModaMixer, TransT fusion; the authors' .pth or a folder)",
     needs_weights=True,
     weights_hint="VLT_TT's checkpoint file, or a folder with it, config.json and bert/",
+    weights_files="VLT_TT checkpoints (*.pth *.pth.tar *.pt)",
+    weights_folder=True,
+    gives_score=True,
+    gives_score_map=True,
+    label="VLT_TT",
 )
 register_engine(
     "uvltrack",
@@ -192,6 +256,11 @@ register_engine(
     "UVLTrack vision-language tracker (box, sentence or both; finds the target from a sentence)",
     needs_weights=True,
     weights_hint="UVLTrack's checkpoint file, or a folder with it, config.json and bert/",
+    weights_files="UVLTrack checkpoints (*.pth.tar *.pth *.tar *.pt)",
+    weights_folder=True,
+    gives_score=True,
+    gives_score_map=True,
+    label="UVLTrack",
     can_ground=True,
 )
 register_engine(
@@ -200,6 +269,11 @@ register_engine(
     "NanoTrack V1-V3 (MobileNetV3, real-time on the CPU, score map; the authors' .pth)",
     takes_weights=True,
     weights_hint="a NanoTrack .pth (e.g. nanotrackv3.pth), or a folder with one and config.json",
+    weights_files="NanoTrack weights (*.pth)",
+    weights_folder=True,
+    gives_score=True,
+    gives_score_map=True,
+    label="NanoTrack",
 )
 register_engine(
     "csrt",

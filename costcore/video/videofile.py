@@ -119,6 +119,11 @@ class VideoFileSource(FrameSource):
             raise ValueError(f"fps must be a positive number, got {value}")
         self._fps = value
 
+    def previous_keyframe(self, index: int) -> int | None:
+        """The keyframe at or before frame ``index`` (where reading forward to it starts);
+        None when the file does not say (readers that go backwards plan their chunks by it)."""
+        return self._index.previous_keyframe(index)
+
     @property
     def damage(self) -> VideoDamage | None:
         """The frames the container declares that do not decode (None: a healthy file)."""
