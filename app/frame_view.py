@@ -9,7 +9,6 @@ and the view shows whatever the annotation then says.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from enum import Enum
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 from app.box_item import HANDLE_CURSORS, HANDLE_EDGES, BoxItem, handle_rects
 from app.colors import ABSENT_COLOR, provenance_color
 from app.overlay_items import FrameItem, GhostItem, ScoreMapItem
+from costcore.annotator.overlay import FrameOverlay
 
 MIN_ZOOM = 0.02
 MAX_ZOOM = 32.0
@@ -37,26 +37,6 @@ WHEEL_STEP = 1.25  # zoom factor per wheel notch
 DRAG_THRESHOLD_PX = 3.0
 #: the scene extends this far around the image so any image point can be centred at any zoom
 SCENE_MARGIN = 100_000.0
-
-
-@dataclass
-class FrameOverlay:
-    """What the view draws over one frame; built by the controller from the annotation.
-
-    Boxes are ``(x, y, w, h)`` image coordinates; ``trail`` is the centres of nearby frames in
-    time order with the current frame at ``current_at`` (or -1 when it has no box).
-    """
-
-    index: int
-    box: tuple[float, float, float, float] | None = None
-    provenance: str | None = None
-    absent: bool = False
-    #: a costcore flag's description when the frame is flagged for review ("" otherwise)
-    flag: str = ""
-    previous: tuple[float, float, float, float] | None = None
-    next: tuple[float, float, float, float] | None = None
-    trail: list[tuple[float, float]] = field(default_factory=list)
-    current_at: int = -1
 
 
 class DragMode(Enum):
