@@ -141,13 +141,6 @@ MOUSE: tuple[tuple[str, str], ...] = (
 )
 
 
-def action(action_id: str) -> ActionSpec:
-    for spec in ACTIONS:
-        if spec.id == action_id:
-            return spec
-    raise KeyError(action_id)
-
-
 def navigation_keys() -> list[str]:
     """The keys that step through frames (they must reach the frame view from any panel)."""
     return [

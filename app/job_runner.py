@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from app.session_controller import SessionController
 from app.workers import StreamTask, Task
 from costcore.annotator import AnnotatorModel, AssistJob
-from costcore.assist.evaluate import EvaluationRun, evaluate_run
+from costcore.assist.engine_evaluation import EvaluationRun, evaluate_run
 from costcore.assist.jobs import EngineRunner
 from costcore.assist.updates import FrameUpdate
 from costcore.engines import TrackerEngine, create_engine
@@ -387,10 +387,6 @@ class JobRunner(QObject):
     def cancel_evaluation(self) -> None:
         if self._evaluation_task is not None:
             self._evaluation_task.cancel()
-
-    def wait_evaluation(self, timeout: float = 60.0) -> bool:
-        task = self._evaluation_task
-        return True if task is None else task.wait(timeout)
 
     def _evaluated(self, result: EvaluationRun) -> None:
         self._evaluation_task = None

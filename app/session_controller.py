@@ -1,7 +1,7 @@
 """Opening videos on a worker thread and autosaving the open session: the Qt side of the model.
 
 Everything about *what* is opened and saved is the model's (:mod:`costcore.annotator`): this
-controller runs :func:`~costcore.annotator.opening.prepare_open` off the UI thread, asks the
+controller runs :func:`~costcore.annotator.session_opening.prepare_open` off the UI thread, asks the
 annotator whether to resume (``ask_resume``), hands the result to the model, and writes the
 model's session after every change through the :class:`~app.autosave.AutoSaver` thread.
 """
@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.autosave import AutoSaver
 from app.workers import Task
 from costcore.annotator import AnnotatorModel
-from costcore.annotator.opening import OpenResult, prepare_open
+from costcore.annotator.session_opening import OpenResult, prepare_open
 from costcore.video import DEFAULT_CACHE_BYTES
 
 PREFETCH_FRAMES = 24

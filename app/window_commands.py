@@ -8,7 +8,7 @@ navigator's answer on.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup
@@ -28,10 +28,7 @@ from app.export_dialog import ExportDialog
 from app.key_routing import is_text_entry
 from app.panels.frame_info_panel import AbsentRangeDialog
 from app.theme import apply_theme
-from costcore.annotator.opening import OpenResult
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
+from costcore.annotator.session_opening import OpenResult
 
 APP_NAME = "COST Annotator"
 VIDEO_FILTER = (
@@ -43,7 +40,7 @@ VIDEO_FILTER = (
 class WindowCommands:
     """Dialogs and window-level commands of one :class:`~app.main_window.MainWindow`."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Any) -> None:  # the MainWindow (which imports this module)
         self.window = window
         self.last_export_dialog: ExportDialog | None = None
         self.shortcut_dialog: QDialog | None = None

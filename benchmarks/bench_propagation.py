@@ -45,7 +45,7 @@ from app.settings import AppSettings  # noqa: E402
 from costcore.assist.plan import Extent  # noqa: E402
 from costcore.boxes import Box  # noqa: E402
 from costcore.engines import create_engine  # noqa: E402
-from costcore.engines.run import track_frames  # noqa: E402
+from costcore.engines.frame_loop import track_frames  # noqa: E402
 from costcore.formats import read_sequence  # noqa: E402
 from costcore.video import open_frame_source  # noqa: E402
 

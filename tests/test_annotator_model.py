@@ -218,7 +218,8 @@ def test_refusals_are_messages_not_errors(tmp_path, scripted) -> None:
 
 def test_costcore_annotator_imports_no_qt() -> None:
     code = (
-        "import sys, costcore.annotator, costcore.annotator.model, costcore.annotator.export; "
+        "import sys, costcore.annotator, costcore.annotator.annotator_model, "
+        "costcore.annotator.export; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

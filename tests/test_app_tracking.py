@@ -344,9 +344,9 @@ def test_engines_get_the_attribute_words_when_that_form_is_chosen(qtbot, window,
 def test_flags_and_plots_refresh_while_a_run_is_still_going(
     qtbot, window, engines, monkeypatch
 ) -> None:
-    import app.tracking
+    import app.job_runner
 
-    monkeypatch.setattr(app.tracking, "LIVE_FLAGS_MS", 100)
+    monkeypatch.setattr(app.job_runner, "LIVE_FLAGS_MS", 100)
     engines.options = {"scores": {4: 0.2}, "delay": 0.05}  # the run takes ~2 s
     c, t = window.model, window.runner
     c.set_box(0, BOX)

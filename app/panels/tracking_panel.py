@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from app.job_runner import JobRunner
 from costcore.annotator import AnnotatorModel
 from costcore.annotator.engine_settings import engine_choices
-from costcore.assist.evaluate import EvaluationRun
+from costcore.assist.engine_evaluation import EvaluationRun
 from costcore.assist.plan import Extent
 
 _EXTENTS = (

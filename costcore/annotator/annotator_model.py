@@ -36,8 +36,8 @@ from costcore.annotation import (
 from costcore.annotator.assist_session import AssistJob, AssistRefused, AssistSession
 from costcore.annotator.engine_settings import EngineSettings, engine_choices
 from costcore.annotator.events import Event
-from costcore.annotator.opening import OpenedVideo, OpenResult, settle
 from costcore.annotator.overlay import FrameOverlay, frame_overlay
+from costcore.annotator.session_opening import OpenedVideo, OpenResult, settle
 from costcore.assist.flags import FlagRules
 from costcore.assist.interrupted import RUN_KEY, RunRecord
 from costcore.assist.plan import Extent
