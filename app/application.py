@@ -73,7 +73,7 @@ def run(argv: list[str]) -> int:
         _arrange_screenshot(app, window, args)
     if args.path:
         if args.screenshot:
-            window.controller.ask_resume = lambda result: True
+            window.session.ask_resume = lambda result: True
         window.open_path(args.path)
     elif args.screenshot:
         QTimer.singleShot(500, lambda: _grab_and_quit(app, window, args.screenshot))
@@ -90,7 +90,7 @@ def _arrange_screenshot(app: QApplication, window: MainWindow, args: argparse.Na
         QTimer.singleShot(800, lambda: _grab_and_quit(app, window, args.screenshot))
 
     window.firstFrameShown.connect(on_first_frame)
-    window.controller.openFailed.connect(lambda _m: _grab_and_quit(app, window, args.screenshot))
+    window.session.openFailed.connect(lambda _m: _grab_and_quit(app, window, args.screenshot))
 
 
 def _grab_and_quit(app: QApplication, window: MainWindow, path: Path) -> None:

@@ -30,7 +30,6 @@ class AutoSaver(QObject):
         self._request: tuple[int, Path, VideoAnnotation, dict[str, Any]] | None = None
         self._writing = False
         self._stopping = False
-        self._written_generation = -1
         self._thread = threading.Thread(target=self._run, name="session-autosave", daemon=True)
         self._thread.start()
 
@@ -70,7 +69,6 @@ class AutoSaver(QObject):
             except (CostcoreError, OSError) as error:
                 self.failed.emit(str(error))
             else:
-                self._written_generation = generation
                 self.saved.emit(generation)
             finally:
                 with self._condition:

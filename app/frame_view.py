@@ -9,8 +9,6 @@ and the view shows whatever the annotation then says.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from enum import Enum
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -27,9 +25,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
-from app.box_item import HANDLE_CURSORS, HANDLE_EDGES, BoxItem, handle_rects
+from app.box_edits import ARROW_STEPS, DragMode, dragged_rect, hud_text, nudged_box
+from app.box_item import HANDLE_CURSORS, BoxItem, handle_rects
 from app.colors import ABSENT_COLOR, provenance_color
 from app.overlay_items import FrameItem, GhostItem, ScoreMapItem
+from costcore.annotator.overlay import FrameOverlay
 
 MIN_ZOOM = 0.02
 MAX_ZOOM = 32.0
@@ -37,34 +37,6 @@ WHEEL_STEP = 1.25  # zoom factor per wheel notch
 DRAG_THRESHOLD_PX = 3.0
 #: the scene extends this far around the image so any image point can be centred at any zoom
 SCENE_MARGIN = 100_000.0
-
-
-@dataclass
-class FrameOverlay:
-    """What the view draws over one frame; built by the controller from the annotation.
-
-    Boxes are ``(x, y, w, h)`` image coordinates; ``trail`` is the centres of nearby frames in
-    time order with the current frame at ``current_at`` (or -1 when it has no box).
-    """
-
-    index: int
-    box: tuple[float, float, float, float] | None = None
-    provenance: str | None = None
-    absent: bool = False
-    #: a costcore flag's description when the frame is flagged for review ("" otherwise)
-    flag: str = ""
-    previous: tuple[float, float, float, float] | None = None
-    next: tuple[float, float, float, float] | None = None
-    trail: list[tuple[float, float]] = field(default_factory=list)
-    current_at: int = -1
-
-
-class DragMode(Enum):
-    NONE = 0
-    DRAW = 1
-    MOVE = 2
-    RESIZE = 3
-    PAN = 4
 
 
 def _rect(box: tuple[float, float, float, float] | None) -> QRectF | None:
@@ -160,7 +132,7 @@ class FrameView(QGraphicsView):
         if overlay.box is None:
             self._set_selected(False)
         self._update_ghosts()
-        self._hud_text = self._hud_for(overlay)
+        self._hud_text = hud_text(overlay)
         if self._follow_lock and overlay.box is not None and self._drag is DragMode.NONE:
             self.centerOn(self.box_item.rect().center())
             self._fit_mode = False
@@ -193,18 +165,6 @@ class FrameView(QGraphicsView):
             [QPointF(x, y) for x, y in overlay.trail],
             overlay.current_at,
         )
-
-    def _hud_for(self, overlay: FrameOverlay) -> str:
-        parts = [f"frame {overlay.index + 1}"]
-        if overlay.absent:
-            parts.append("target absent")
-        elif overlay.provenance:
-            parts.append(overlay.provenance)
-        else:
-            parts.append("not annotated")
-        if overlay.flag:
-            parts.append(f"⚑ {overlay.flag}")
-        return "  ·  ".join(parts)
 
     # ========================================================= zoom and pan
     @property
@@ -251,9 +211,6 @@ class FrameView(QGraphicsView):
         self.centerOn(QPointF(width / 2.0, height / 2.0))
         self._fit_mode = True
         self._after_zoom()
-
-    def centre_on_image(self, point: QPointF) -> None:
-        self.centerOn(point)
 
     def _place(self, image_point: QPointF, view_point: QPointF) -> None:
         """Scroll so ``image_point`` lies under ``view_point`` (to the nearest device pixel)."""
@@ -444,46 +401,11 @@ class FrameView(QGraphicsView):
         self.viewport().setCursor(shape)
 
     def _dragged_rect(self, image_pos: QPointF, mode: DragMode) -> QRectF | None:
-        """The box a drag in ``mode`` proposes; edges snap to whole pixels."""
-        if mode is DragMode.DRAW:
-            a, b = self._drag_origin_image, image_pos
-            left, right = sorted((round(a.x()), round(b.x())))
-            top, bottom = sorted((round(a.y()), round(b.y())))
-            return QRectF(left, top, right - left, bottom - top)
-        start = self._drag_start_box
-        if start is None:
-            return None
-        if mode is DragMode.MOVE:
-            dx = round(image_pos.x() - self._drag_origin_image.x())
-            dy = round(image_pos.y() - self._drag_origin_image.y())
-            return start.translated(dx, dy)
-        if mode is DragMode.RESIZE:
-            # the grabbed edges follow the cursor's displacement (grabbing a handle a few
-            # pixels off the corner must not make the edge jump)
-            move_left, move_top, move_right, move_bottom = HANDLE_EDGES[self._drag_handle]
-            dx = round(image_pos.x() - self._drag_origin_image.x())
-            dy = round(image_pos.y() - self._drag_origin_image.y())
-            left, top = start.left(), start.top()
-            right, bottom = start.right(), start.bottom()
-            if move_left:
-                left = min(left + dx, right - 1)
-            if move_right:
-                right = max(right + dx, left + 1)
-            if move_top:
-                top = min(top + dy, bottom - 1)
-            if move_bottom:
-                bottom = max(bottom + dy, top + 1)
-            return QRectF(left, top, right - left, bottom - top)
-        return None
+        return dragged_rect(
+            mode, self._drag_origin_image, image_pos, self._drag_start_box, self._drag_handle
+        )
 
     # ================================================================== keys
-    _ARROWS = {
-        Qt.Key.Key_Left: (-1, 0),
-        Qt.Key.Key_Right: (1, 0),
-        Qt.Key.Key_Up: (0, -1),
-        Qt.Key.Key_Down: (0, 1),
-    }
-
     def event(self, event: QEvent) -> bool:
         # Claim keys before the window's shortcuts see them: arrows while the box is selected,
         # Space while the view has focus (tap = play/pause, hold + drag = pan).
@@ -491,7 +413,7 @@ class FrameView(QGraphicsView):
             key = event.key()
             mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
             if self.box_selected and (
-                key in self._ARROWS
+                key in ARROW_STEPS
                 or key in (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter)
             ):
                 allowed = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
@@ -516,7 +438,7 @@ class FrameView(QGraphicsView):
             self._set_selected(False)
             event.accept()
             return
-        if self.box_selected and key in self._ARROWS:
+        if self.box_selected and key in ARROW_STEPS:
             self._nudge(event)
             event.accept()
             return
@@ -537,16 +459,11 @@ class FrameView(QGraphicsView):
         rect = self.box_item.rect()
         if rect is None or self._displayed_index is None:
             return
-        dx, dy = self._ARROWS[Qt.Key(event.key())]
-        step = 10 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            width = max(1.0, rect.width() + dx * step)
-            height = max(1.0, rect.height() + dy * step)
-            box = (rect.x(), rect.y(), width, height)
-            kind = "size"
-        else:
-            box = (rect.x() + dx * step, rect.y() + dy * step, rect.width(), rect.height())
-            kind = "nudge"
+        dx, dy = ARROW_STEPS[Qt.Key(event.key())]
+        mods = event.modifiers()
+        step = 10 if mods & Qt.KeyboardModifier.ShiftModifier else 1
+        resize = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        box, kind = nudged_box(rect, dx * step, dy * step, resize)
         if QRectF(*box) != rect:
             self.boxEdited.emit(self._displayed_index, box, kind)
 

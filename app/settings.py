@@ -10,6 +10,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from costcore.annotator.engine_settings import EngineSettings
+
 #: the project's default workspace: sessions autosave here, exports land here
 DEFAULT_WORKSPACE = Path(__file__).resolve().parents[1] / "annotations"
 #: environment variable naming an INI file to use instead of the user's settings
@@ -88,41 +90,42 @@ class AppSettings:
         self._store.setValue("paths/recent", [])
 
     # --------------------------------------------------------------- tracking
-    @property
-    def tracking_engine(self) -> str:
-        """The engine picked in the tracking panel ("" = the registry's default)."""
-        return str(self._store.value("tracking/engine", "") or "")
+    def engine_settings(self) -> EngineSettings:
+        """The remembered engine choice. Weights are kept per engine (``tracking/weights/<name>``);
+        the single ``tracking/weights`` of older versions belongs to the engine it was for."""
+        store = self._store
+        engine = str(store.value("tracking/engine", "") or "")
+        weights: dict[str, str] = {}
+        store.beginGroup("tracking/weights")
+        for name in store.childKeys():
+            value = str(store.value(name, "") or "")
+            if value:
+                weights[name] = value
+        store.endGroup()
+        legacy = str(store.value("tracking/weights", "") or "")
+        settings = EngineSettings(
+            engine,
+            weights,
+            str(store.value("tracking/device", "auto") or "auto"),
+            self._language_form(),
+        )
+        if legacy and not weights:
+            settings.weights[settings.weights_target().name] = legacy
+        return settings
 
-    @tracking_engine.setter
-    def tracking_engine(self, value: str) -> None:
-        self._store.setValue("tracking/engine", value)
+    def save_engine_settings(self, settings: EngineSettings) -> None:
+        store = self._store
+        store.setValue("tracking/engine", settings.engine)
+        store.remove("tracking/weights")
+        for name, path in settings.weights.items():
+            store.setValue(f"tracking/weights/{name}", path)
+        store.setValue("tracking/device", settings.device)
+        store.setValue("tracking/language_form", settings.language_form)
 
-    @property
-    def tracking_weights(self) -> str:
-        """The weights file or folder chosen in the tracking panel ("" = none chosen)."""
-        return str(self._store.value("tracking/weights", "") or "")
-
-    @tracking_weights.setter
-    def tracking_weights(self, value: str) -> None:
-        self._store.setValue("tracking/weights", value)
-
-    @property
-    def tracking_device(self) -> str:
-        return str(self._store.value("tracking/device", "auto") or "auto")
-
-    @tracking_device.setter
-    def tracking_device(self, value: str) -> None:
-        self._store.setValue("tracking/device", value)
-
-    @property
-    def tracking_language_form(self) -> str:
+    def _language_form(self) -> str:
         """What engines get as language: "sentence" or "attributes" (VLT's four words)."""
         value = str(self._store.value("tracking/language_form", "sentence") or "sentence")
         return value if value in ("sentence", "attributes") else "sentence"
-
-    @tracking_language_form.setter
-    def tracking_language_form(self, value: str) -> None:
-        self._store.setValue("tracking/language_form", value)
 
     def flag(self, key: str, default: bool) -> bool:
         """A remembered on/off option (QSettings returns INI booleans as strings)."""

@@ -28,10 +28,6 @@ def app_icon() -> QIcon:
     return QIcon(str(RESOURCES / "icon.svg"))
 
 
-def current_theme(app: QApplication) -> str:
-    return str(app.property("cost_theme") or "dark")
-
-
 def _style_tweaks() -> str:
     """Small theme-independent adjustments kept in resources/ (so they are editable as CSS)."""
     path = RESOURCES / "style.qss"

@@ -56,9 +56,9 @@ def wait_until(app: QApplication, predicate, timeout: float = 30.0) -> None:
 
 def make_window(tmp: Path, cache_bytes: int | None = None) -> MainWindow:
     window = MainWindow(AppSettings(tmp / "bench.ini"), workspace=tmp / "workspace")
-    window.controller.ask_resume = lambda result: False
+    window.session.ask_resume = lambda result: False
     if cache_bytes is not None:
-        window.controller.cache_bytes = cache_bytes
+        window.session.cache_bytes = cache_bytes
     window.resize(1600, 1000)
     window.show()
     return window
@@ -120,7 +120,7 @@ def main() -> int:
         if args.sequence.is_dir():
             window = make_window(tmp)
             seconds = open_and_wait(app, window, args.sequence)
-            count = window.controller.frame_count
+            count = window.model.frame_count
             verdict = "OK" if seconds < 1.0 else "SLOW"
             print(
                 f"open {args.sequence.name} ({count} frames): first frame on screen in "
@@ -136,9 +136,9 @@ def main() -> int:
         open_and_wait(app, window, folder)
         window.view.fit_to_window()
         cold = step_through(app, window, args.frames)
-        stats_before = window.controller.source.cache.stats()
+        stats_before = window.model.video.source.cache.stats()
         warm = step_through(app, window, args.frames)
-        stats = window.controller.source.cache.stats()
+        stats = window.model.video.source.cache.stats()
         hits = stats.hits - stats_before.hits
         lookups = hits + stats.misses - stats_before.misses
         verdict = "OK" if warm >= 60 else "SLOW"
@@ -157,7 +157,7 @@ def main() -> int:
             bound = args.cache_mb * 1024 * 1024
             window = make_window(tmp, cache_bytes=bound)
             open_and_wait(app, window, args.sequence)
-            total = window.controller.frame_count
+            total = window.model.frame_count
             frames = min(total, args.memory_frames) if args.memory_frames else total
             before = rss_mb()
             peak = before
@@ -169,7 +169,7 @@ def main() -> int:
                 if index % 100 == 0:
                     peak = max(peak, rss_mb())
             elapsed = time.perf_counter() - start
-            cache = window.controller.source.cache.stats()
+            cache = window.model.video.source.cache.stats()
             peak = max(peak, rss_mb())
             print(
                 f"memory: stepped {frames} frames of {args.sequence.name} "

@@ -45,7 +45,7 @@ from app.settings import AppSettings  # noqa: E402
 from costcore.assist.plan import Extent  # noqa: E402
 from costcore.boxes import Box  # noqa: E402
 from costcore.engines import create_engine  # noqa: E402
-from costcore.engines.run import track_frames  # noqa: E402
+from costcore.engines.frame_loop import track_frames  # noqa: E402
 from costcore.formats import read_sequence  # noqa: E402
 from costcore.video import open_frame_source  # noqa: E402
 
@@ -84,7 +84,7 @@ def wait_until(app: QApplication, predicate, timeout: float = 600.0) -> None:
 def in_the_app(app: QApplication, path: Path, frames: int, engine: str, scrub: bool):
     tmp = Path(tempfile.mkdtemp(prefix="bench_propagation_"))
     window = MainWindow(AppSettings(tmp / "bench.ini"), workspace=tmp / "workspace")
-    window.controller.ask_resume = lambda result: False
+    window.session.ask_resume = lambda result: False
     window.show_error = print
     freeze_startup_objects()  # as app.application.run does
     window.resize(1400, 900)
@@ -92,8 +92,8 @@ def in_the_app(app: QApplication, path: Path, frames: int, engine: str, scrub: b
     window.open_path(path)
     wait_until(app, lambda: window.view.displayed_index == 0, 60)
     sequence = read_sequence(path)
-    window.tracking.set_engine(engine)
-    window.controller.set_box(0, tuple(sequence.boxes[0]))
+    window.model.set_engine(engine)
+    window.model.set_box(0, tuple(sequence.boxes[0]))
     for _ in range(20):
         app.processEvents()
 
@@ -113,13 +113,13 @@ def in_the_app(app: QApplication, path: Path, frames: int, engine: str, scrub: b
     scrubber = QTimer()
     scrubber.timeout.connect(scrub_step)
     began = time.perf_counter()
-    assert window.tracking.propagate(0, extent=Extent.COUNT, count=frames)
+    assert window.model.track(start=0, extent=Extent.COUNT, count=frames)
     last[0] = time.perf_counter()
     timer.start(TICK_MS)
     if scrub:
         scrubber.start(40)
-    annotation = window.controller.annotation
-    wait_until(app, lambda: not window.tracking.busy)
+    annotation = window.model.annotation
+    wait_until(app, lambda: not window.runner.busy)
     wall = time.perf_counter() - began
     timer.stop()
     scrubber.stop()

@@ -38,7 +38,7 @@ from costcore.engines.run_report import (  # noqa: E402
 from costcore.engines.uvltrack.config import UVLTrackConfig  # noqa: E402
 from costcore.engines.uvltrack.network import UVLTrackNet  # noqa: E402
 from costcore.engines.uvltrack.tracker import UVLTrackTracker  # noqa: E402
-from costcore.model.language import load_tokenizer  # noqa: E402
+from costcore.model.linguistic_branch import load_tokenizer  # noqa: E402
 from costcore.model.testing import write_tiny_vocab  # noqa: E402
 from costcore.torch_device import resolve_device  # noqa: E402
 

@@ -33,7 +33,7 @@ def make_window(qtbot, tmp_path: Path, name: str = "settings.ini") -> MainWindow
 
 def open_and_wait(qtbot, window: MainWindow, path: Path, resume: bool = True) -> None:
     """Open ``path`` and wait until its first frame is on screen."""
-    window.controller.ask_resume = lambda result: resume
+    window.session.ask_resume = lambda result: resume
     with qtbot.waitSignal(window.firstFrameShown, timeout=TIMEOUT_MS):
         window.open_path(path)
     assert window.errors == []

@@ -83,6 +83,7 @@ def test_segment_fill_combines_both_runs_and_keeps_keyframes() -> None:
         session.segment_fill(15)
     job = session.segment_fill(5)
     assert (job.kind, job.first, job.last, job.total) == ("fill", 1, 9, 18)
+    assert job.planned == tuple(range(1, 10))
     session.run(job, runner)
     starts = sorted(e.inits[0][0] for e in engines)
     assert starts == [0, 10]  # one run from each keyframe
@@ -131,9 +132,13 @@ def test_frames_a_stopped_run_did_not_reach_stay_owed_to_the_refill() -> None:
     session.set_box(0, BOX)
     job = session.propagation(0, extent=Extent.END)
     updates = job.updates(runner)
+    record = session.begin_run(job)
+    assert record.unfinished() == list(range(1, COUNT))
     with session.run_step(job):
         session.apply([next(updates) for _ in range(6)])  # frames 1..6 arrived
-    session.run_stopped(job, by_edit=True, reached=6)
+    assert session.running is not None and session.running.unfinished()[0] == 7
+    session.end_run(job, "stopped", reached=6)
+    assert session.running is None
     session.set_box(4, BOX._replace(x=70.0))
     refill = session.refill(4)
     assert refill is not None and (refill.first, refill.last) == (5, COUNT - 1)
@@ -141,7 +146,8 @@ def test_frames_a_stopped_run_did_not_reach_stay_owed_to_the_refill() -> None:
     assert x_of(session, COUNT - 1) == 70.0 + 2 * (COUNT - 1 - 4)
     assert session.unfinished == []
     # cancelled (Esc) rather than stopped by an edit: nothing is owed
-    session.run_stopped(job, by_edit=False, reached=6)
+    session.begin_run(job)
+    session.end_run(job, "cancelled", reached=6)
     assert session.unfinished == []
 
 

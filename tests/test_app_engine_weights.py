@@ -34,13 +34,13 @@ def window(qtbot, tmp_path: Path, monkeypatch):
     monkeypatch.setitem(registry._ENGINES, "plugin", PLUGIN)
     win = make_window(qtbot, tmp_path)
     yield win
-    win.tracking.shutdown()
+    win.runner.shutdown()
 
 
 def pick(window, name: str) -> None:
     combo = window.tracking_panel.engine
     combo.setCurrentIndex(combo.findData(name))
-    assert window.tracking.engine_name == name
+    assert window.model.engine.name == name
 
 
 def menu_actions(window) -> dict[str, object]:
@@ -67,8 +67,8 @@ def test_choosing_weights_keeps_the_engine_and_uses_its_file_filter(
     assert info.display_name in file_action.text()
     file_action.trigger()
     assert asked == [info.weights_files]
-    assert window.tracking.weights == chosen
-    assert window.tracking.engine_name == name  # not switched to another engine
+    assert window.model.engine.current_weights() == chosen
+    assert window.model.engine.name == name  # not switched to another engine
     folder_actions = [a for t, a in actions.items() if "folder" in t.lower()]
     assert bool(folder_actions) and folder_actions[0].isEnabled() == info.weights_folder
 
@@ -82,9 +82,9 @@ def test_needs_weights_messages_name_the_chosen_engine_and_its_hint(
     assert "PlugIn" in panel.weights.placeholderText()
     assert PLUGIN.weights_hint in panel.weights.placeholderText()
     messages: list[str] = []
-    window.tracking.report = messages.append
-    window.controller.set_box(0, (10.0, 10.0, 12.0, 8.0))
-    assert not window.tracking.propagate(0)
+    window.model.events.message.connect(messages.append)
+    window.model.set_box(0, (10.0, 10.0, 12.0, 8.0))
+    assert not window.model.track(start=0)
     assert PLUGIN.weights_hint in messages[-1] and "PlugIn" in messages[-1]
     assert "COST" not in messages[-1] and "TransT" not in messages[-1]
     without = [i.display_name for i in registry.engine_infos() if not i.needs_weights]
@@ -108,7 +108,8 @@ def test_weights_chosen_with_a_classical_engine_go_to_the_registry_default(
     folder = next(a for t, a in menu_actions(window).items() if "folder" in t.lower())
     assert default.display_name in folder.text()
     folder.trigger()
-    assert window.tracking.engine_name == default.name and window.tracking.weights == chosen
+    engine = window.model.engine
+    assert engine.name == default.name and engine.current_weights() == chosen
 
 
 def test_the_confidence_map_note_comes_from_the_registry(qtbot, window, tmp_path) -> None:

@@ -13,7 +13,7 @@ def _annotated_window(qtbot, tmp_path: Path):
     frames = make_image_folder(tmp_path / "clip", 4)
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, frames)
-    controller = window.controller
+    controller = window.model
     for index in range(4):
         controller.push(SetBox(index, (5.0 + index, 6.0, 10.0, 12.0)))
     controller.push(SetLanguage("a grey square moving right"))
@@ -21,7 +21,7 @@ def _annotated_window(qtbot, tmp_path: Path):
 
 
 def _export(qtbot, window, folder: Path):
-    dialog = window.export_dialog()
+    dialog = window.commands.export_dialog()
     dialog.parent_edit.setText(str(folder))
     return dialog
 
@@ -56,7 +56,7 @@ def test_relative_speed_follows_the_subset_but_can_be_switched(qtbot, tmp_path: 
 
 def test_attribute_words_reach_the_export(qtbot, tmp_path: Path) -> None:
     window = _annotated_window(qtbot, tmp_path)
-    window.controller.push(SetLanguageAttributes(("square", "shape", "grey", "left")))
+    window.model.push(SetLanguageAttributes(("square", "shape", "grey", "left")))
     exported = _run(qtbot, _export(qtbot, window, tmp_path / "c"))
     assert (exported / "language_attributes.txt").read_text() == "square,shape,grey,left\n"
     assert read_sequence(exported).language_attributes.words == ("square", "shape", "grey", "left")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from costcore.annotation import Provenance
 from costcore.assist.flags import FlagReason
@@ -45,19 +46,19 @@ APP = textwrap.dedent(
     registry._ENGINES["scripted"] = EngineInfo("scripted", "test", make)
     app = QApplication([])
     window = MainWindow(AppSettings(tmp / "app.ini"), workspace=tmp / "workspace")
-    window.tracking.set_engine("scripted")
-    c, t = window.controller, window.tracking
+    window.model.set_engine("scripted")
+    c, t = window.model, window.runner
 
     def first_run():
         c.set_box(0, (10.0, 10.0, 12.0, 8.0))
-        t.propagate(0, extent=Extent.END)
+        c.track(start=0, extent=Extent.END)
         QTimer.singleShot(50, correct)
 
     def correct():
         if t.busy:
             QTimer.singleShot(50, correct)
             return
-        c.flush()
+        window.session.flush()
         c.set_box(10, (20.0, 14.0, 12.0, 8.0))  # a correction: re-propagates 12..40
         QTimer.singleShot(50, kill_when_half_done)
 
@@ -66,7 +67,7 @@ APP = textwrap.dedent(
         if box is None or box.y != 14.0:  # frame 16 not re-tracked yet
             QTimer.singleShot(10, kill_when_half_done)
             return
-        c.flush()
+        window.session.flush()
         print("killing", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -98,34 +99,40 @@ def test_frames_a_killed_repropagation_did_not_reach_are_marked_stale(
     assert "killing" in done.stdout
 
     window = make_window(qtbot, tmp_path, "again.ini")
-    window.tracking.set_engine("scripted")
-    window.controller.ask_resume = lambda result: True
+    window.model.set_engine("scripted")
+    window.session.ask_resume = lambda result: True
     with qtbot.waitSignal(window.firstFrameShown, timeout=TIMEOUT_MS):
         window.open_path(frames)
-    annotation = window.controller.annotation
+    annotation = window.model.annotation
     assert annotation.frame(10).provenance is Provenance.KEYFRAME
     redone = [i for i in range(11, COUNT) if annotation.frame(i).box.y == 14.0]
     older = [i for i in range(11, COUNT) if annotation.frame(i).box.y == 10.0]
     assert redone and older and max(redone) < min(older)  # the run stopped part-way
-    qtbot.waitUntil(lambda: bool(window.tracking.flags), timeout=TIMEOUT_MS)
-    stale = [f.index for f in window.tracking.flags if FlagReason.STALE in f.reasons]
+    qtbot.waitUntil(lambda: bool(window.model.assist.flags), timeout=TIMEOUT_MS)
+    stale = [f.index for f in window.model.assist.flags if FlagReason.STALE in f.reasons]
     # exactly the frames the run did not reach (the last frame's flag asks for a keyframe)
     assert stale == [i for i in older if i != COUNT - 1]
-    assert {f.index for f in window.tracking.flags} >= set(older)
+    assert {f.index for f in window.model.assist.flags} >= set(older)
     said = window.errors  # a message box, not only the status bar
     assert len(said) == 1 and "stale" in said[0] and f"frames {older[0] + 1}–" in said[0]
     assert window.nav_bar.strip.flag_color(older[0]) is not None  # on the timeline too
+    box = QApplication.activeModalWidget()  # the warning has the focus: a person reads it
+    assert isinstance(box, QMessageBox) and "stale" in box.text()
+    box.accept()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=TIMEOUT_MS)
+    window.view.setFocus()
     window.navigator.go_to(max(redone))
     key(window, Qt.Key.Key_N)  # the review walks there
     assert window.navigator.index == older[0]
     # re-running the segment clears the marks
-    t = window.tracking
-    assert t.fill_segment(older[0]) or t.propagate(10, extent="next_keyframe")
+    c, t = window.model, window.runner
+    assert c.fill_segment(older[0]) or c.track(start=10, extent="next_keyframe")
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
-    assert not [f for f in t.flags if FlagReason.STALE in f.reasons]
+    assert not [f for f in c.assist.flags if FlagReason.STALE in f.reasons]
     window.close()
     # and a clean end leaves no record behind: nothing is stale on the next open
     again = make_window(qtbot, tmp_path, "third.ini")
     open_and_wait(qtbot, again, frames)
-    assert not [f for f in again.tracking.flags if FlagReason.STALE in f.reasons]
+    assert not [f for f in again.model.assist.flags if FlagReason.STALE in f.reasons]
     again.close()

@@ -32,7 +32,7 @@ def window(qtbot, tmp_path: Path, monkeypatch):
     win = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, win, make_image_folder(tmp_path / "frames", COUNT))
     yield win
-    win.tracking.shutdown()
+    win.runner.shutdown()
 
 
 def choose_engine_with_the_mouse(qtbot, window, name: str) -> None:
@@ -45,7 +45,7 @@ def choose_engine_with_the_mouse(qtbot, window, name: str) -> None:
     QTest.mouseMove(popup.viewport(), rect.center())  # hovering makes the row current
     QTest.mouseClick(popup.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: not popup.isVisible(), timeout=TIMEOUT_MS)
-    assert window.tracking.engine_name == name
+    assert window.model.engine.name == name
 
 
 def steps_frames(window) -> None:
@@ -62,12 +62,12 @@ def steps_frames(window) -> None:
 
 
 def test_arrows_step_frames_after_choosing_an_engine_and_pressing_t(qtbot, window) -> None:
-    window.controller.set_box(5, (10.0, 10.0, 12.0, 8.0))
+    window.model.set_box(5, (10.0, 10.0, 12.0, 8.0))
     window.navigator.go_to(5)
     choose_engine_with_the_mouse(qtbot, window, "scripted")
     key(window, Qt.Key.Key_T)  # T tracks forward, whatever has the focus
-    qtbot.waitUntil(lambda: not window.tracking.busy, timeout=TIMEOUT_MS)
-    assert window.controller.annotation.frame(6).provenance.value == "tracked"
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    assert window.model.annotation.frame(6).provenance.value == "tracked"
     assert window.focusWidget() is not window.tracking_panel.weights
     steps_frames(window)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.panels.language import LanguagePanel
+from app.panels.language_panel import LanguagePanel
 from costcore.language import LanguageAttributes
 
 
@@ -50,11 +50,11 @@ def test_words_go_through_undoable_commands_into_the_session(qtbot, tmp_path) ->
 
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, make_image_folder(tmp_path / "clip", 3))
-    panel, controller = window.language_panel, window.controller
+    panel, controller = window.language_panel, window.model
     panel.words["major_class"].setText("square")
     panel.words["major_class"].editingFinished.emit()
     assert controller.annotation.language_attributes.major_class == "square"
-    qtbot.waitUntil(lambda: not controller.is_dirty, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.session.is_dirty, timeout=10_000)
     saved = load_session(controller.session_path).annotation
     assert saved.language_attributes.major_class == "square"
     controller.undo()

@@ -52,7 +52,7 @@ def test_each_navigation_key_moves_to_the_expected_frame(qtbot, window) -> None:
 
 
 def test_keyframe_jumps(qtbot, window) -> None:
-    controller = window.controller
+    controller = window.model
     for index in (5, 40, 90):
         controller.set_box(index, (1, 1, 5, 5))
     window.navigator.go_to(50)
@@ -69,7 +69,7 @@ def test_keyframe_jumps(qtbot, window) -> None:
 
 
 def test_shown_frame_is_exactly_the_source_frame(qtbot, window) -> None:
-    source = open_frame_source(window.controller.frames_spec, cache_bytes=0)
+    source = open_frame_source(window.model.video.frames, cache_bytes=0)
     for index in (0, 137, 3, 249):
         window.navigator.go_to(index)
         wait_frame(qtbot, window, index)

@@ -37,17 +37,17 @@ def engines(monkeypatch) -> Engines:
 @pytest.fixture
 def window(qtbot, tmp_path: Path, engines):
     win = make_window(qtbot, tmp_path)
-    win.tracking.set_engine("scripted")
+    win.model.set_engine("scripted")
     open_and_wait(qtbot, win, make_image_folder(tmp_path / "frames", COUNT))
     yield win
-    win.tracking.shutdown()
+    win.runner.shutdown()
 
 
 def test_the_frame_counter_counts_absent_frames_once(qtbot, window) -> None:
-    c = window.controller
+    c = window.model
     c.set_box(0, BOX)
-    assert window.tracking.propagate(0, extent=window.tracking_panel.extent_choice()[0])
-    qtbot.waitUntil(lambda: not window.tracking.busy, timeout=TIMEOUT_MS)
+    assert window.model.track(start=0, extent=window.tracking_panel.extent_choice()[0])
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
     c.set_absent_range(10, 14)  # 5 tracked frames become absent
     window.navigator.go_to(20)
     key(window, Qt.Key.Key_X)  # and one more, by key
@@ -62,7 +62,7 @@ def test_the_confidence_map_starts_off_and_the_first_m_says_why_nothing_shows(
 ) -> None:
     action = window.actions_by_id["score_map"]
     assert not action.isChecked()  # nothing to show before any run: off
-    window.controller.set_box(0, BOX)
+    window.model.set_box(0, BOX)
     window.navigator.go_to(0)
     key(window, Qt.Key.Key_M)  # the first press turns it on ...
     assert action.isChecked()
@@ -74,7 +74,7 @@ def test_the_confidence_map_starts_off_and_the_first_m_says_why_nothing_shows(
 
 def test_an_evaluation_can_be_cancelled(qtbot, window, engines) -> None:
     engines.options = {"delay": 0.05}  # 40 frames: two seconds
-    c, t = window.controller, window.tracking
+    c, t = window.model, window.runner
     for i in range(COUNT):
         c.set_box(i, (10.0 + 2 * i, 10.0, 12.0, 8.0))
     button = window.tracking_panel.evaluate
@@ -120,7 +120,7 @@ def test_the_timeline_plots_keep_a_usable_height_and_separate_labels(qtbot, wind
 
 def test_docks_stay_put_when_a_run_shows_its_progress(qtbot, window, engines) -> None:
     engines.options = {"delay": 0.03}
-    window.controller.set_box(0, BOX)
+    window.model.set_box(0, BOX)
     qtbot.wait(100)
 
     def geometry() -> dict[str, object]:
@@ -131,8 +131,8 @@ def test_docks_stay_put_when_a_run_shows_its_progress(qtbot, window, engines) ->
         return shapes
 
     before = geometry()
-    t = window.tracking
-    assert t.propagate(0, extent=window.tracking_panel.extent_choice()[0])
+    c, t = window.model, window.runner
+    assert c.track(start=0, extent=window.tracking_panel.extent_choice()[0])
     qtbot.waitUntil(lambda: window.tracking_panel.progress.isVisible(), timeout=TIMEOUT_MS)
     qtbot.wait(100)  # layouts settle on the next turns of the event loop
     assert geometry() == before

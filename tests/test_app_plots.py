@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from app.panels.plots import TimelinePlots
+from app.panels.timeline_plots import TimelinePlots
 from costcore.assist.series import TimelineSeries
 
 COUNT = 200

@@ -18,15 +18,15 @@ def frames(tmp_path: Path) -> Path:
 
 
 def _on_disk(window):
-    assert window.controller.flush()
-    return load_session(window.controller.session_path).annotation
+    assert window.session.flush()
+    return load_session(window.model.session_path).annotation
 
 
 def test_every_edit_is_on_disk_at_once(qtbot, tmp_path: Path, frames: Path) -> None:
     """A kill after any edit loses nothing: the file on disk always loads into the live state."""
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, frames)
-    c = window.controller
+    c = window.model
     live = c.annotation
     assert c.session_path == tmp_path / "workspace" / "clip" / "session.json"
     edits = [
@@ -50,11 +50,11 @@ def test_every_edit_is_on_disk_at_once(qtbot, tmp_path: Path, frames: Path) -> N
         edit()
         assert _on_disk(window) == live
     # the title says saved once the writer has caught up
-    qtbot.waitUntil(lambda: not c.is_dirty, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.session.is_dirty, timeout=TIMEOUT_MS)
     assert "•" not in window.windowTitle()
     c.set_box(1, (1, 1, 3, 3))
-    assert c.is_dirty and "•" in window.windowTitle()  # until the next event-loop turn
-    qtbot.waitUntil(lambda: not c.is_dirty, timeout=TIMEOUT_MS)
+    assert window.session.is_dirty and "•" in window.windowTitle()  # until the next event-loop turn
+    qtbot.waitUntil(lambda: not window.session.is_dirty, timeout=TIMEOUT_MS)
     assert _on_disk(window) == live
     window.close()
 
@@ -62,24 +62,24 @@ def test_every_edit_is_on_disk_at_once(qtbot, tmp_path: Path, frames: Path) -> N
 def test_reopen_offers_to_resume_or_start_over(qtbot, tmp_path: Path, frames: Path) -> None:
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, frames)
-    window.controller.set_box(2, (4, 4, 8, 8))
+    window.model.set_box(2, (4, 4, 8, 8))
     window.navigator.go_to(2)
-    state = window.controller.annotation.to_dict()
+    state = window.model.annotation.to_dict()
     window.close()
 
     asked = []
     resumed = make_window(qtbot, tmp_path)
-    resumed.controller.ask_resume = lambda result: asked.append(result) or True
+    resumed.session.ask_resume = lambda result: asked.append(result) or True
     with qtbot.waitSignal(resumed.firstFrameShown, timeout=TIMEOUT_MS):
         resumed.open_path(frames)
     assert len(asked) == 1 and asked[0].existing is not None
-    assert resumed.controller.annotation.to_dict() == state
+    assert resumed.model.annotation.to_dict() == state
     assert resumed.navigator.index == 2
     resumed.close()
 
     fresh = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, fresh, frames, resume=False)
-    assert fresh.controller.annotation.frame(2).box is None
+    assert fresh.model.annotation.frame(2).box is None
     kept = sorted(p.name for p in (tmp_path / "workspace" / "clip").glob("session.*-*.json"))
     assert kept, "starting over keeps the old session under a dated name"
     fresh.close()
@@ -88,37 +88,37 @@ def test_reopen_offers_to_resume_or_start_over(qtbot, tmp_path: Path, frames: Pa
 def test_damaged_session_recovers_from_backup(qtbot, tmp_path: Path, frames: Path) -> None:
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, frames)
-    window.controller.set_box(0, (1, 1, 5, 5))
-    window.controller.flush()
-    window.controller.set_box(1, (2, 2, 5, 5))
+    window.model.set_box(0, (1, 1, 5, 5))
+    window.session.flush()
+    window.model.set_box(1, (2, 2, 5, 5))
     window.close()
     session = tmp_path / "workspace" / "clip" / "session.json"
     session.write_text("{ torn write")  # what a crash outside our control could leave
     again = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, again, frames, resume=True)
-    assert again.controller.annotation.frame(0).box is not None  # from session.json.bak
+    assert again.model.annotation.frame(0).box is not None  # from session.json.bak
     again.close()
 
 
 def test_open_a_session_file_directly(qtbot, tmp_path: Path, frames: Path) -> None:
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, frames)
-    window.controller.set_box(5, (3, 3, 6, 6))
-    session = window.controller.session_path
+    window.model.set_box(5, (3, 3, 6, 6))
+    session = window.model.session_path
     window.close()
     document = json.loads(session.read_text())
     assert document["frames"][5][0] == "keyframe"
     other = make_window(qtbot, tmp_path, "other.ini")
     open_and_wait(qtbot, other, session)
-    assert other.controller.annotation.frame(5).provenance is Provenance.KEYFRAME
-    assert other.controller.session_path == session
+    assert other.model.annotation.frame(5).provenance is Provenance.KEYFRAME
+    assert other.model.session_path == session
     other.close()
 
 
 def test_settings_are_remembered_in_the_given_file(qtbot, tmp_path: Path, frames: Path) -> None:
     window = make_window(qtbot, tmp_path)
     assert window.settings.theme == "dark"
-    window.set_theme("light")
+    window.commands.set_theme("light")
     open_and_wait(qtbot, window, frames)
     window.close()
     settings = AppSettings(tmp_path / "settings.ini")
@@ -126,18 +126,18 @@ def test_settings_are_remembered_in_the_given_file(qtbot, tmp_path: Path, frames
     assert settings.recent_files[0] == str(frames.resolve())
     assert (tmp_path / "settings.ini").is_file()
     window2 = make_window(qtbot, tmp_path)
-    window2.set_theme("dark")
+    window2.commands.set_theme("dark")
     window2.close()
 
 
 def test_export_cancel_leaves_nothing(qtbot, tmp_path: Path, frames: Path) -> None:
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, frames)
-    c = window.controller
+    c = window.model
     for i in range(12):
         c.set_box(i, (1, 1, 5, 5))
     c.set_language("the bar")
-    dialog = window.export_dialog()
+    dialog = window.commands.export_dialog()
     dialog.parent_edit.setText(str(tmp_path / "out"))
     dialog.cancel_export()  # nothing running yet: harmless
     assert dialog.start_export(confirm_warnings=True)
@@ -169,9 +169,9 @@ def test_open_a_video_file(qtbot, tmp_path: Path) -> None:
     writer.release()
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, path)
-    assert window.controller.frame_count == 15
+    assert window.model.frame_count == 15
     assert window.navigator.fps == 25.0
-    assert window.controller.session_path == tmp_path / "workspace" / "clip" / "session.json"
+    assert window.model.session_path == tmp_path / "workspace" / "clip" / "session.json"
     window.navigator.go_to(14)
     qtbot.waitUntil(lambda: window.view.displayed_index == 14)
     window.close()
@@ -195,7 +195,7 @@ def test_opening_a_damaged_video_says_so(qtbot, tmp_path: Path) -> None:
     cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, cut)
-    decodable = window.controller.frame_count
+    decodable = window.model.frame_count
     assert 5 < decodable < 30
     shown = window.statusBar().currentMessage()
     assert "cut.mkv: the video is damaged" in shown
@@ -229,14 +229,14 @@ def test_per_frame_actions_and_help_sheet(qtbot, tmp_path: Path, frames: Path) -
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QTextBrowser
 
-    from app.panels.frame_info import AbsentRangeDialog
-    from app.shortcuts import BINDINGS
+    from app.actions import ACTIONS
+    from app.panels.frame_info_panel import AbsentRangeDialog
     from costcore.annotation import FrameAnnotation, SetFrames
     from tests.gui_helpers import key
 
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, frames)
-    c = window.controller
+    c = window.model
     tracked = FrameAnnotation((2, 2, 5, 5), provenance=Provenance.TRACKED, score=0.9, engine="csrt")
     c.push(SetFrames([(0, tracked)], text="Track"))
     window.view.setFocus()
@@ -263,10 +263,10 @@ def test_per_frame_actions_and_help_sheet(qtbot, tmp_path: Path, frames: Path) -
     assert "Mark absent (frames 4–9)" in window.actions_by_id["undo"].text()
 
     key(window, Qt.Key.Key_F1)
-    text = window.shortcut_dialog.findChild(QTextBrowser).toPlainText()
-    for binding in BINDINGS:
-        assert binding.text in text
-    window.shortcut_dialog.close()
+    text = window.commands.shortcut_dialog.findChild(QTextBrowser).toPlainText()
+    for spec in ACTIONS:
+        assert spec.text in text or not spec.keys
+    window.commands.shortcut_dialog.close()
     window.close()
 
 
@@ -274,7 +274,7 @@ def test_per_frame_actions_and_help_sheet(qtbot, tmp_path: Path, frames: Path) -
 def _open_recording(qtbot, window, path: Path, resume: bool = True) -> list:
     """Open ``path``; returns the OpenResults the app asked about resuming."""
     asked: list = []
-    window.controller.ask_resume = lambda result: asked.append(result) or resume
+    window.session.ask_resume = lambda result: asked.append(result) or resume
     with qtbot.waitSignal(window.firstFrameShown, timeout=TIMEOUT_MS):
         window.open_path(path)
     return asked
@@ -287,21 +287,21 @@ def test_an_export_named_like_its_source_is_not_offered_the_sources_session(
 
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, frames)
-    window.controller.set_box(2, (4, 4, 8, 8))
-    source_session = window.controller.session_path
+    window.model.set_box(2, (4, 4, 8, 8))
+    source_session = window.model.session_path
     window.close()
     export = tmp_path / "exports" / "clip"
     shutil.copytree(frames, export)  # the frames byte for byte, the same name
     other = make_window(qtbot, tmp_path)
     assert _open_recording(qtbot, other, export) == []  # nothing offered
-    assert other.controller.session_path != source_session
-    assert other.controller.annotation.frame(2).box is None
-    other.controller.set_box(7, (1, 1, 3, 3))
+    assert other.model.session_path != source_session
+    assert other.model.annotation.frame(2).box is None
+    other.model.set_box(7, (1, 1, 3, 3))
     other.close()
     back = make_window(qtbot, tmp_path)
     asked = _open_recording(qtbot, back, frames)
-    assert len(asked) == 1 and back.controller.session_path == source_session
-    annotation = back.controller.annotation
+    assert len(asked) == 1 and back.model.session_path == source_session
+    annotation = back.model.annotation
     assert annotation.frame(2).box is not None and annotation.frame(7).box is None
     back.close()
 
@@ -319,8 +319,8 @@ def test_a_session_from_before_video_json_still_opens_with_its_video(
     save_session(legacy, video)
     window = make_window(qtbot, tmp_path)
     asked = _open_recording(qtbot, window, frames)
-    assert len(asked) == 1 and window.controller.session_path == legacy
-    assert window.controller.annotation.frame(0).provenance is Provenance.KEYFRAME
+    assert len(asked) == 1 and window.model.session_path == legacy
+    assert window.model.annotation.frame(0).provenance is Provenance.KEYFRAME
     assert (legacy.parent / "video.json").is_file()  # migrated: it now says whose it is
     window.close()
 
@@ -330,7 +330,7 @@ def test_a_moved_video_is_offered_its_session_and_the_dialog_names_the_file(
 ) -> None:
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, frames)
-    window.controller.set_box(3, (2, 2, 6, 6))
+    window.model.set_box(3, (2, 2, 6, 6))
     window.close()
     moved = tmp_path / "elsewhere" / "clip"
     moved.parent.mkdir()
@@ -338,10 +338,10 @@ def test_a_moved_video_is_offered_its_session_and_the_dialog_names_the_file(
     again = make_window(qtbot, tmp_path)
     asked = _open_recording(qtbot, again, moved)
     assert len(asked) == 1
-    text = again.resume_text(asked[0])
+    text = asked[0].describe_existing()
     assert str(frames.resolve()) in text and str(moved.resolve()) in text
-    assert again.controller.annotation.frame(3).box is not None
-    assert again.controller.annotation.source == str(moved.resolve())
+    assert again.model.annotation.frame(3).box is not None
+    assert again.model.annotation.source == str(moved.resolve())
     again.close()
 
 
@@ -352,7 +352,7 @@ def test_a_damaged_session_without_backup_is_kept_and_its_keyframes_salvaged(
     frames = make_image_folder(tmp_path / "clip", 60)
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, frames)
-    c = window.controller
+    c = window.model
     for i in range(0, 30, 5):
         c.set_box(i, (i, 2, 6, 6))
     session = c.session_path
@@ -371,9 +371,9 @@ def test_a_damaged_session_without_backup_is_kept_and_its_keyframes_salvaged(
     assert len(kept) == 1 and kept[0].read_bytes() == half  # kept aside, untouched
     assert len(again.errors) == 1 and str(kept[0]) in again.errors[0]  # said, in a box
     assert len(asked) == 1 and asked[0].salvage is not None  # the readable part is offered
-    annotation = again.controller.annotation
+    annotation = again.model.annotation
     assert [i for i in range(60) if annotation.frame(i).box is not None] == list(range(0, 30, 5))
-    assert again.controller.flush()
+    assert again.session.flush()
     assert load_session(session).annotation == annotation  # the new file is whole
     assert kept[0].read_bytes() == half
     again.close()
@@ -384,8 +384,8 @@ def test_a_session_for_another_frame_count_is_kept_on_every_open(
 ) -> None:
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, frames)
-    window.controller.set_box(1, (2, 2, 5, 5))
-    session = window.controller.session_path
+    window.model.set_box(1, (2, 2, 5, 5))
+    session = window.model.session_path
     window.close()
     original = session.read_bytes()
     make_image_folder(tmp_path / "clip", 15)  # the video now has 15 frames
@@ -393,7 +393,7 @@ def test_a_session_for_another_frame_count_is_kept_on_every_open(
     for _ in range(2):  # the second open must not destroy the first one's file either
         again = make_window(qtbot, tmp_path)
         _open_recording(qtbot, again, frames)
-        assert again.controller.frame_count == 15
+        assert again.model.frame_count == 15
         said.append(list(again.errors))
         again.close()
     kept = sorted(session.parent.glob("session.other-length-*.json"))

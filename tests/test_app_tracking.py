@@ -60,36 +60,34 @@ def window(qtbot, tmp_path: Path, engines: Engines):
     # wide enough for the scripted drift (2 px a frame): engine boxes are clipped to the frame
     frames = make_image_folder(tmp_path / "frames", COUNT, size=(128, 48))
     win = make_window(qtbot, tmp_path)
-    win.tracking.set_engine("scripted")
+    win.model.set_engine("scripted")
     open_and_wait(qtbot, win, frames)
     yield win
-    win.tracking.shutdown()
+    win.runner.shutdown()
 
 
 def run_and_wait(qtbot, window, start) -> None:
     assert start()
-    qtbot.waitUntil(lambda: not window.tracking.busy, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
 
 
 def x_of(window, index: int) -> float | None:
-    box = window.controller.annotation.frame(index).box
+    box = window.model.annotation.frame(index).box
     return None if box is None else box.x
 
 
 def kinds(window) -> list[str | None]:
-    return [
-        None if f.provenance is None else f.provenance.value for f in window.controller.annotation
-    ]
+    return [None if f.provenance is None else f.provenance.value for f in window.model.annotation]
 
 
 def test_forward_and_backward_propagation_fill_the_right_frames(qtbot, window, engines) -> None:
-    c, t = window.controller, window.tracking
+    c = window.model
     c.set_box(10, BOX)
-    run_and_wait(qtbot, window, lambda: t.propagate(10, extent=Extent.COUNT, count=5))
+    run_and_wait(qtbot, window, lambda: c.track(start=10, extent=Extent.COUNT, count=5))
     assert [x_of(window, i) for i in range(11, 16)] == [12.0, 14.0, 16.0, 18.0, 20.0]
     assert kinds(window)[16:] == [None] * (COUNT - 16)
     assert c.annotation.frame(12).engine == "scripted" and c.annotation.frame(12).score == 0.9
-    run_and_wait(qtbot, window, lambda: t.propagate(10, backwards=True))
+    run_and_wait(qtbot, window, lambda: c.track(start=10, backwards=True))
     assert [x_of(window, i) for i in (9, 5)] == [8.0, 0.0]
     # the engine's boxes for frames 1 and 0 start at x = -8 and -10: the annotation holds
     # the part inside the image
@@ -97,7 +95,7 @@ def test_forward_and_backward_propagation_fill_the_right_frames(qtbot, window, e
     assert c.annotation.frame(0).box == (0.0, 10.0, 2.0, 8.0)
     assert kinds(window)[:10] == ["tracked"] * 10
     assert engines.inits[0][0] == 10 and engines.inits[-1][0] == 10
-    assert c.undo_stack.undo_text.startswith("Track backward from frame 11")
+    assert c.assist.stack.undo_text.startswith("Track backward from frame 11")
     # the status bar says which run ended and how
     assert window.statusBar().currentMessage() == "Track backward from frame 11 (scripted): done"
     c.undo()  # a whole run is one undo step
@@ -105,57 +103,59 @@ def test_forward_and_backward_propagation_fill_the_right_frames(qtbot, window, e
 
 
 def test_keyframes_and_verified_frames_are_never_changed(qtbot, window) -> None:
-    c, t = window.controller, window.tracking
+    c = window.model
     c.set_box(0, BOX)
     c.set_box(20, (60.0, 10.0, 12.0, 8.0))
-    run_and_wait(qtbot, window, lambda: t.propagate(0, extent=Extent.COUNT, count=10))
-    c.verify([8])
+    run_and_wait(qtbot, window, lambda: c.track(start=0, extent=Extent.COUNT, count=10))
+    c.verify([8])  # a checkpoint: the segment 1..19 is recombined with it
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    assert c.assist.stack.undo_text.startswith("Recombine frames 2–20")
     verified = c.annotation.frame(8)
     assert verified.provenance is Provenance.VERIFIED
-    run_and_wait(qtbot, window, lambda: t.propagate(0, extent=Extent.END))
+    run_and_wait(qtbot, window, lambda: c.track(start=0, extent=Extent.END))
     annotation = c.annotation
     assert annotation.frame(8) == verified
     assert annotation.frame(20).provenance is Provenance.KEYFRAME and x_of(window, 20) == 60.0
     assert x_of(window, 21) == 62.0  # restarted from the keyframe's box
     assert x_of(window, 0) == 10.0
-    run_and_wait(qtbot, window, lambda: t.fill_segment(5))
+    run_and_wait(qtbot, window, lambda: c.fill_segment(5))
     assert annotation.frame(8) == verified and x_of(window, 20) == 60.0
     assert annotation.frame(0).provenance is Provenance.KEYFRAME
 
 
 def test_correcting_a_frame_repropagates_only_the_following_segment(qtbot, window) -> None:
-    c, t = window.controller, window.tracking
+    c, t = window.model, window.runner
     c.set_box(0, BOX)
     c.set_box(20, (50.0, 10.0, 12.0, 8.0))
-    run_and_wait(qtbot, window, lambda: t.fill_segment(10))
-    run_and_wait(qtbot, window, lambda: t.propagate(20, extent=Extent.END))
+    run_and_wait(qtbot, window, lambda: c.fill_segment(10))
+    run_and_wait(qtbot, window, lambda: c.track(start=20, extent=Extent.END))
     before = c.annotation.frames
-    steps = c.undo_stack.count
+    steps = c.assist.stack.count
     c.set_box(10, (30.0, 12.0, 12.0, 8.0))  # a person corrects a tracked frame
     assert c.annotation.frame(10).provenance is Provenance.KEYFRAME
     qtbot.waitUntil(
-        lambda: not t.busy and "Re-propagate" in c.undo_stack.undo_text, timeout=TIMEOUT_MS
+        lambda: not t.busy and "Re-propagate" in c.assist.stack.undo_text, timeout=TIMEOUT_MS
     )
     after = c.annotation.frames
     assert after[:10] == before[:10]  # before the correction: untouched
     assert after[20:] == before[20:]  # after the next keyframe: untouched
     assert all(after[i] != before[i] for i in range(11, 20))
     assert all(after[i].provenance is Provenance.TRACKED for i in range(11, 20))
-    assert c.undo_stack.count == steps + 2  # the correction, then the re-propagation
-    assert "Re-propagate after frame 11" in c.undo_stack.undo_text
+    assert c.assist.stack.count == steps + 2  # the correction, then the re-propagation
+    assert "Re-propagate after frame 11" in c.assist.stack.undo_text
     # switched off: a correction stays a plain edit
-    t.set_repropagate(False)
+    c.set_repropagate(False)
     c.set_box(15, (40.0, 12.0, 12.0, 8.0))
     qtbot.wait(500)
-    assert not t.busy and c.undo_stack.count == steps + 3
+    assert not t.busy and c.assist.stack.count == steps + 3
 
 
 def test_cancel_stops_the_worker_and_leaves_a_consistent_state(qtbot, window, engines) -> None:
     engines.options = {"delay": 0.03}
-    c, t = window.controller, window.tracking
+    c, t = window.model, window.runner
     c.set_box(5, BOX)
-    steps = c.undo_stack.count
-    assert t.propagate(5, extent=Extent.END)
+    steps = c.assist.stack.count
+    assert c.track(start=5, extent=Extent.END)
     qtbot.waitUntil(lambda: x_of(window, 9) is not None, timeout=TIMEOUT_MS)
     key(window, Qt.Key.Key_Escape)  # Esc cancels
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
@@ -168,7 +168,7 @@ def test_cancel_stops_the_worker_and_leaves_a_consistent_state(qtbot, window, en
     assert tracked == list(range(6, 6 + len(tracked)))  # contiguous from the start
     assert 4 <= len(tracked) < COUNT - 6
     assert all(x_of(window, i) == 10.0 + 2 * (i - 5) for i in tracked)
-    assert c.undo_stack.count == steps + 1 and c.undo_stack.can_undo
+    assert c.assist.stack.count == steps + 1 and c.assist.stack.can_undo
     c.undo()
     assert kinds(window).count("tracked") == 0
     assert "cancelled" in window.statusBar().currentMessage()
@@ -176,13 +176,13 @@ def test_cancel_stops_the_worker_and_leaves_a_consistent_state(qtbot, window, en
 
 def test_the_ui_keeps_processing_events_during_a_run(qtbot, window, engines) -> None:
     engines.options = {"delay": 0.015}
-    c, t = window.controller, window.tracking
+    c, t = window.model, window.runner
     c.set_box(0, BOX)
     ticks: list[float] = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start(10)
-    assert t.propagate(0, extent=Extent.END)
+    assert c.track(start=0, extent=Extent.END)
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
     timer.stop()
     assert kinds(window)[1:].count("tracked") == COUNT - 1
@@ -195,10 +195,10 @@ def test_the_ui_keeps_processing_events_during_a_run(qtbot, window, engines) -> 
 
 def test_language_goes_to_the_engine_and_a_change_reinitialises(qtbot, window, engines) -> None:
     engines.options = {"delay": 0.02}
-    c, t = window.controller, window.tracking
+    c, t = window.model, window.runner
     c.set_language("a small grey box")
     c.set_box(0, BOX)
-    assert t.propagate(0, extent=Extent.END)
+    assert c.track(start=0, extent=Extent.END)
     qtbot.waitUntil(lambda: x_of(window, 6) is not None, timeout=TIMEOUT_MS)
     c.set_language("the grey box on the left")
     qtbot.waitUntil(lambda: len(engines.inits) >= 2, timeout=TIMEOUT_MS)
@@ -211,13 +211,13 @@ def test_language_goes_to_the_engine_and_a_change_reinitialises(qtbot, window, e
 
 def test_flags_strip_review_queue_and_next_flag_key(qtbot, window, engines) -> None:
     engines.options = {"scores": {12: 0.2, 25: 0.01}}
-    c, t = window.controller, window.tracking
+    c = window.model
     c.set_box(0, BOX)
-    run_and_wait(qtbot, window, lambda: t.propagate(0, extent=Extent.END))
-    qtbot.waitUntil(lambda: len(t.flags) == 3, timeout=TIMEOUT_MS)
+    run_and_wait(qtbot, window, lambda: c.track(start=0, extent=Extent.END))
+    qtbot.waitUntil(lambda: len(c.assist.flags) == 3, timeout=TIMEOUT_MS)
     # most severe first; the last frame asks for a look since no keyframe follows the run
-    assert [f.index for f in t.queue] == [COUNT - 1, 25, 12]
-    assert t.absent_proposals() == [25]
+    assert [f.index for f in c.assist.queue] == [COUNT - 1, 25, 12]
+    assert [f.index for f in c.assist.flags if f.absent_proposed] == [25]
     strip = window.nav_bar.strip
     assert strip.flag_color(12) is not None and strip.flag_color(13) is None
     assert window.review_panel.list.count() == 3
@@ -229,7 +229,7 @@ def test_flags_strip_review_queue_and_next_flag_key(qtbot, window, engines) -> N
     assert window.review_panel.accept_absent.isEnabled()
     window.review_panel.accept_absent.click()  # accepting the proposal is the person's edit
     assert c.annotation.frame(25).absent
-    qtbot.waitUntil(lambda: 25 not in t.queue, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: 25 not in c.assist.queue, timeout=TIMEOUT_MS)
     panel_list = window.review_panel.list
     rows = [panel_list.item(r) for r in range(panel_list.count())]
     item = next(r for r in rows if r.data(Qt.ItemDataRole.UserRole) == 12)
@@ -239,17 +239,17 @@ def test_flags_strip_review_queue_and_next_flag_key(qtbot, window, engines) -> N
 
 def test_stop_at_first_flag(qtbot, window, engines) -> None:
     engines.options = {"scores": {9: 0.1}}
-    c, t = window.controller, window.tracking
-    t.set_stop_at_flag(True)
+    c = window.model
+    c.set_stop_at_flag(True)
     c.set_box(0, BOX)
-    run_and_wait(qtbot, window, lambda: t.propagate(0, extent=Extent.END))
+    run_and_wait(qtbot, window, lambda: c.track(start=0, extent=Extent.END))
     assert kinds(window)[1:10] == ["tracked"] * 9 and kinds(window)[10] is None
 
 
 def test_plots_follow_the_frame_and_clicks_seek(qtbot, window) -> None:
-    c, t = window.controller, window.tracking
+    c = window.model
     c.set_box(0, BOX)
-    run_and_wait(qtbot, window, lambda: t.propagate(0, extent=Extent.END))
+    run_and_wait(qtbot, window, lambda: c.track(start=0, extent=Extent.END))
     plots = window.plots
     qtbot.waitUntil(lambda: len(plots.curve_data("score")[0]) == COUNT, timeout=TIMEOUT_MS)
     x, y = plots.curve_data("score")
@@ -264,15 +264,15 @@ def test_plots_follow_the_frame_and_clicks_seek(qtbot, window) -> None:
 
 
 def test_evaluation_scores_the_engine_and_leaves_the_annotation_alone(qtbot, window) -> None:
-    c, t = window.controller, window.tracking
+    c, t = window.model, window.runner
     for i in range(COUNT):
         c.set_box(i, (10.0 + 2 * i + (1.0 if i > 20 else 0.0), 10.0, 12.0, 8.0))
     before = c.annotation.copy()
-    steps = c.undo_stack.count
-    assert window.evaluate_engine()
+    steps = c.assist.stack.count
+    assert window.commands.evaluate_engine()
     qtbot.waitUntil(lambda: t.evaluation is not None, timeout=TIMEOUT_MS)
     run = t.evaluation
-    assert c.annotation == before and c.undo_stack.count == steps
+    assert c.annotation == before and c.assist.stack.count == steps
     assert run.iou[:21] == pytest.approx(1.0) and run.iou[25] == pytest.approx(11 * 8 / (13 * 8))
     assert "AUC" in window.tracking_panel.metrics.text()
     x, y = window.plots.curve_data("evaluation")
@@ -280,55 +280,55 @@ def test_evaluation_scores_the_engine_and_leaves_the_annotation_alone(qtbot, win
 
 
 def test_diagnostics_are_saved_beside_the_session(qtbot, window, tmp_path) -> None:
-    c, t = window.controller, window.tracking
+    c = window.model
     c.set_box(0, BOX)
     c.set_box(10, (30.0, 10.0, 12.0, 8.0))
-    run_and_wait(qtbot, window, lambda: t.fill_segment(5))
+    run_and_wait(qtbot, window, lambda: c.fill_segment(5))
     path = c.session_path.with_name("assist.npz")
     assert path.exists()
-    assert np.isfinite(t.state.diagnostics(c.annotation).agreement[5])
+    assert np.isfinite(c.assist.state.diagnostics(c.annotation).agreement[5])
     session = c.session_path.read_text()
     assert "agreement" not in session
 
 
 def test_interpolation_engine_fills_between_keyframes(qtbot, window) -> None:
-    c, t = window.controller, window.tracking
-    t.set_engine("interpolation")
+    c = window.model
+    c.set_engine("interpolation")
     assert window.engine_label.text().startswith("interpolation")
     c.set_box(2, (10.0, 10.0, 12.0, 8.0))
     c.set_box(6, (18.0, 14.0, 12.0, 8.0))
-    run_and_wait(qtbot, window, lambda: t.propagate(2))
+    run_and_wait(qtbot, window, lambda: c.track(start=2))
     assert [x_of(window, i) for i in (3, 4, 5)] == [12.0, 14.0, 16.0]
     assert kinds(window)[3:6] == ["interpolated"] * 3
-    assert not t.propagate(6)  # no keyframe after: nothing to interpolate towards
+    assert not c.track(start=6)  # no keyframe after: nothing to interpolate towards
     assert kinds(window)[7] is None
 
 
 def test_an_engine_that_cannot_start_is_reported_and_changes_nothing(qtbot, window, tmp_path):
-    c, t = window.controller, window.tracking
+    c, t = window.model, window.runner
     c.set_box(0, BOX)
-    t.set_engine("cost")
+    c.set_engine("cost")
     messages: list[str] = []
-    t.report = messages.append
-    assert not t.propagate(0)  # no weights chosen: refused before any work
+    c.events.message.connect(messages.append)
+    assert not c.track(start=0)  # no weights chosen: refused before any work
     assert "needs weights" in messages[-1]
-    t.set_weights(str(tmp_path / "missing-checkpoint"))
-    steps = c.undo_stack.count
-    assert t.propagate(0)
+    c.set_weights(str(tmp_path / "missing-checkpoint"))
+    steps = c.assist.stack.count
+    assert c.track(start=0)
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
     assert "failed" in messages[-1] and "missing-checkpoint" in messages[-1]
-    assert c.undo_stack.count == steps and kinds(window)[1:].count("tracked") == 0
+    assert c.assist.stack.count == steps and kinds(window)[1:].count("tracked") == 0
 
 
 def test_engines_get_the_attribute_words_when_that_form_is_chosen(qtbot, window, engines) -> None:
-    c, t = window.controller, window.tracking
+    c, t = window.model, window.runner
     c.set_language("a small grey box")
     c.set_box(0, BOX)
     window.tracking_panel.language_form.setCurrentIndex(
         window.tracking_panel.language_form.findData("attributes")
     )
-    assert t.language_form == "attributes"
-    assert not t.propagate(0, extent=Extent.END)  # no words yet: nothing starts
+    assert c.engine.language_form == "attributes"
+    assert not c.track(start=0, extent=Extent.END)  # no words yet: nothing starts
     assert engines.inits == []
     for field, word in zip(
         ("major_class", "root_class", "colour", "initial_position"),
@@ -336,7 +336,7 @@ def test_engines_get_the_attribute_words_when_that_form_is_chosen(qtbot, window,
         strict=True,
     ):
         c.set_language_word(field, word)
-    assert t.propagate(0, extent=Extent.END)
+    assert c.track(start=0, extent=Extent.END)
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
     assert engines.inits[0][2] == "box shape grey top left"
 
@@ -344,14 +344,14 @@ def test_engines_get_the_attribute_words_when_that_form_is_chosen(qtbot, window,
 def test_flags_and_plots_refresh_while_a_run_is_still_going(
     qtbot, window, engines, monkeypatch
 ) -> None:
-    import app.tracking
+    import app.job_runner
 
-    monkeypatch.setattr(app.tracking, "LIVE_FLAGS_MS", 100)
+    monkeypatch.setattr(app.job_runner, "LIVE_FLAGS_MS", 100)
     engines.options = {"scores": {4: 0.2}, "delay": 0.05}  # the run takes ~2 s
-    c, t = window.controller, window.tracking
+    c, t = window.model, window.runner
     c.set_box(0, BOX)
-    assert t.propagate(0, extent=Extent.END)
-    qtbot.waitUntil(lambda: 4 in t.queue, timeout=TIMEOUT_MS)
+    assert c.track(start=0, extent=Extent.END)
+    qtbot.waitUntil(lambda: 4 in c.assist.queue, timeout=TIMEOUT_MS)
     assert t.busy, "the flag should show while the run is still going, not only at its end"
     x, y = window.plots.curve_data("score")
     assert y[4] == pytest.approx(0.2)  # the plots got the run's scores so far too
@@ -362,11 +362,11 @@ def test_flags_and_plots_refresh_while_a_run_is_still_going(
 def test_progress_counts_the_frames_the_run_really_tracks(qtbot, window, engines) -> None:
     """A re-propagation of an open segment is one run (the old count said two: "0 / 2n"),
     a fill between two keyframes is two; either way the bar ends full."""
-    c, t = window.controller, window.tracking
+    c, t = window.model, window.runner
     seen: list[tuple[int, int]] = []
     t.progress.connect(lambda done, total: seen.append((done, total)))
     c.set_box(0, BOX)
-    run_and_wait(qtbot, window, lambda: t.propagate(0, extent=Extent.END))
+    run_and_wait(qtbot, window, lambda: c.track(start=0, extent=Extent.END))
     assert seen[0] == (0, COUNT - 1) and seen[-1] == (COUNT - 1, COUNT - 1)
     seen.clear()
     c.set_box(4, (20.0, 12.0, 12.0, 8.0))  # a correction: re-propagates frames 5..40
@@ -378,7 +378,7 @@ def test_progress_counts_the_frames_the_run_really_tracks(qtbot, window, engines
     c.set_box(20, (50.0, 12.0, 12.0, 8.0))
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
     seen.clear()
-    run_and_wait(qtbot, window, lambda: t.fill_segment(10))  # 15 frames, from both ends
+    run_and_wait(qtbot, window, lambda: c.fill_segment(10))  # 15 frames, from both ends
     assert {total for _done, total in seen} == {2 * 15}
     done = [d for d, _total in seen]
     assert seen[-1] == (30, 30) and done == sorted(done)

@@ -51,12 +51,12 @@ def test_a_single_hot_cell_lands_on_its_frame_pixels(qtbot, tmp_path, monkeypatc
 
     monkeypatch.setitem(registry._ENGINES, "scripted", EngineInfo("scripted", "test", make))
     window = make_window(qtbot, tmp_path)
-    window.tracking.set_engine("scripted")
+    window.model.set_engine("scripted")
     open_and_wait(qtbot, window, make_image_folder(tmp_path / "frames", 6, (WIDTH, HEIGHT)))
     window.actions_by_id["ghosts"].setChecked(False)
-    window.controller.set_box(0, (10.0, 10.0, 12.0, 8.0))
-    assert window.tracking.propagate(0, extent=Extent.END)
-    qtbot.waitUntil(lambda: not window.tracking.busy, timeout=TIMEOUT_MS)
+    window.model.set_box(0, (10.0, 10.0, 12.0, 8.0))
+    assert window.model.track(start=0, extent=Extent.END)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
     window.navigator.go_to(1)
     wait_frame(qtbot, window, 1)
     assert not window.view.score_map_item.has_map()  # the overlay starts off ...
@@ -66,7 +66,7 @@ def test_a_single_hot_cell_lands_on_its_frame_pixels(qtbot, tmp_path, monkeypatc
     # (0, 2, 36, 24), so the 3x4 map has 9x8-pixel cells; cell (1, 2) covers x 18..26, y 10..17
     item = window.view.score_map_item
     assert item.has_map() and item.region() == QRectF(0, 2, 36, 24)
-    stored = window.tracking.score_map(1)
+    stored = window.model.score_map(1)
     assert stored.data[1, 2] == 255 and stored.cell_rect(1, 2) == (18, 10, 9, 8)
 
     shown = render(window)
@@ -93,7 +93,7 @@ def test_a_single_hot_cell_lands_on_its_frame_pixels(qtbot, tmp_path, monkeypatc
     window.navigator.go_to(0)  # the keyframe has no map
     wait_frame(qtbot, window, 0)
     assert not item.has_map()
-    window.tracking.shutdown()
+    window.runner.shutdown()
 
 
 def test_cost_weights_are_remembered_and_its_score_maps_are_kept(qtbot, tmp_path) -> None:
@@ -103,27 +103,28 @@ def test_cost_weights_are_remembered_and_its_score_maps_are_kept(qtbot, tmp_path
 
     weights = save_checkpoint(tiny_model(tmp_path / "vocab"), tmp_path / "tiny-cost")
     window = make_window(qtbot, tmp_path)
-    t = window.tracking
+    c, t = window.model, window.runner
     window.tracking_panel._set_weights(str(weights))  # what the "…" menu does
-    assert t.engine_name == "cost" and t.weights == str(weights)
+    assert c.engine.name == "cost" and c.engine.current_weights() == str(weights)
     open_and_wait(qtbot, window, make_image_folder(tmp_path / "frames", 5, (WIDTH, HEIGHT)))
-    window.controller.set_language("a small white car")
-    window.controller.set_box(0, (20.0, 15.0, 16.0, 12.0))
-    assert t.propagate(0, extent=Extent.END)
+    window.model.set_language("a small white car")
+    window.model.set_box(0, (20.0, 15.0, 16.0, 12.0))
+    assert c.track(start=0, extent=Extent.END)
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS * 2)
-    annotation = window.controller.annotation
+    annotation = window.model.annotation
     assert [annotation.frame(i).engine for i in range(1, 5)] == ["cost"] * 4
     assert all(annotation.frame(i).score is not None for i in range(1, 5))
-    assert all(t.score_map(i) is not None for i in range(1, 5))
+    assert all(c.score_map(i) is not None for i in range(1, 5))
     assert "cost · CPU" in window.engine_label.text()
     window.navigator.go_to(2)
     wait_frame(qtbot, window, 2)
     window.actions_by_id["score_map"].setChecked(True)
     assert window.view.score_map_item.has_map()
-    assert window.view.score_map_item.region() == QRectF(*t.score_map(2).region)
+    assert window.view.score_map_item.region() == QRectF(*c.score_map(2).region)
     window.close()
     again = make_window(qtbot, tmp_path)  # the same settings file: the choice is remembered
-    assert again.tracking.weights == str(weights) and again.tracking.engine_name == "cost"
+    engine = again.model.engine
+    assert engine.current_weights() == str(weights) and engine.name == "cost"
     assert again.tracking_panel.engine.currentData() == "cost"
 
 
@@ -170,7 +171,7 @@ def test_ghosts_show_the_previous_frame_dashed_pink_and_the_next_dotted_blue(
     """
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, _black_folder(tmp_path / "black", 5))
-    c = window.controller
+    c = window.model
     before, current, after = (4.0, 6.0, 10.0, 8.0), (26.0, 6.0, 10.0, 8.0), (48.0, 30.0, 10.0, 8.0)
     for index, box in ((1, before), (2, current), (3, after)):
         c.set_box(index, box)

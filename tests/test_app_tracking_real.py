@@ -17,7 +17,7 @@ pytest.importorskip("cv2")
 
 
 def ious(window, truth: np.ndarray, frames: range) -> np.ndarray:
-    boxes = window.controller.annotation.boxes_array()[list(frames)]
+    boxes = window.model.annotation.boxes_array()[list(frames)]
     return iou(boxes, truth[list(frames)])
 
 
@@ -25,13 +25,13 @@ def ious(window, truth: np.ndarray, frames: range) -> np.ndarray:
 def test_csrt_propagation_and_segment_fill_on_crossing(qtbot, tmp_path: Path, crossing) -> None:
     truth = read_sequence(crossing).boxes
     window = make_window(qtbot, tmp_path)
-    window.tracking.set_engine("csrt")
+    window.model.set_engine("csrt")
     open_and_wait(qtbot, window, crossing)
-    c, t = window.controller, window.tracking
+    c, t = window.model, window.runner
 
     # propagate from frame 1 (the annotator draws the true box there)
     c.set_box(0, tuple(truth[0]))
-    assert t.propagate(0, extent=Extent.COUNT, count=25)
+    assert c.track(start=0, extent=Extent.COUNT, count=25)
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS * 2)
     annotation = c.annotation
     assert all(annotation.frame(i).provenance is Provenance.TRACKED for i in range(1, 26))
@@ -44,12 +44,12 @@ def test_csrt_propagation_and_segment_fill_on_crossing(qtbot, tmp_path: Path, cr
     # segment fill between two ground-truth keyframes
     c.set_box(50, tuple(truth[50]))
     c.set_box(90, tuple(truth[90]))
-    assert t.fill_segment(70)
+    assert c.fill_segment(70)
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS * 2)
     filled = range(51, 90)
     assert all(annotation.frame(i).provenance is Provenance.TRACKED for i in filled)
     overlap = ious(window, truth, filled)
     assert overlap.min() > 0.5 and np.median(overlap) > 0.7, overlap.round(2)
-    agreement = t.state.diagnostics(annotation).agreement[list(filled)]
+    agreement = c.assist.state.diagnostics(annotation).agreement[list(filled)]
     assert np.isfinite(agreement).all() and np.median(agreement) > 0.5
-    window.tracking.shutdown()
+    window.runner.shutdown()

@@ -103,7 +103,7 @@ def test_middle_drag_and_space_drag_pan(qtbot, window) -> None:
     QTest.keyRelease(view, Qt.Key.Key_Space)
     assert view.view_to_image(QPointF(80, 90)) == under_start
     assert not window.navigator.playing
-    assert window.controller.annotation.frame(0).box is None  # panning drew nothing
+    assert window.model.annotation.frame(0).box is None  # panning drew nothing
 
 
 def test_space_tap_toggles_playback(window) -> None:
@@ -117,7 +117,7 @@ def test_space_tap_toggles_playback(window) -> None:
 
 def test_handles_keep_their_screen_size(window) -> None:
     view = window.view
-    window.controller.set_box(0, (10, 10, 20, 16))
+    window.model.set_box(0, (10, 10, 20, 16))
     for zoom in (1.0, 4.0, 16.0):
         view.set_zoom(zoom)
         rect = view.viewportTransform().mapRect(view.box_item.rect())
@@ -141,7 +141,7 @@ def test_fit_to_window_shows_the_whole_frame(window) -> None:
 
 
 def test_magnifier_and_lock_follow_the_box(qtbot, window) -> None:
-    controller, view = window.controller, window.view
+    controller, view = window.model, window.view
     controller.set_box(0, (40, 30, 4, 4))  # a tiny 4-px target
     controller.set_box(1, (10, 5, 4, 4))
     follow = window.follow_view
@@ -158,7 +158,7 @@ def test_magnifier_and_lock_follow_the_box(qtbot, window) -> None:
 
 def test_click_outside_releases_selection(window) -> None:
     view = window.view
-    window.controller.set_box(0, (10, 10, 20, 16))
+    window.model.set_box(0, (10, 10, 20, 16))
     view.set_zoom(4.0)
     view.centerOn(32, 24)
     click(window, 20, 18)

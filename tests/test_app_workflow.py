@@ -25,8 +25,8 @@ Mod = Qt.KeyboardModifier
 
 def _assert_recoverable(window) -> None:
     """What a kill right now would leave on disk loads into exactly the live state."""
-    controller = window.controller
-    assert controller.flush()
+    controller = window.model
+    assert window.session.flush()
     on_disk = load_session(controller.session_path).annotation
     assert on_disk == controller.annotation
 
@@ -35,7 +35,7 @@ def _assert_recoverable(window) -> None:
 def test_annotate_export_and_reopen(qtbot, tmp_path: Path, crossing: Path) -> None:
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, crossing)
-    controller, view = window.controller, window.view
+    controller, view = window.model, window.view
     annotation = controller.annotation
     assert annotation.frame_count == 120
     assert annotation.frame(0).provenance is Provenance.IMPORTED  # OTB ground truth imported
@@ -49,20 +49,20 @@ def test_annotate_export_and_reopen(qtbot, tmp_path: Path, crossing: Path) -> No
     frame = annotation.frame(0)
     assert tuple(frame.box) == (140, 70, 30, 60)
     assert frame.provenance is Provenance.KEYFRAME
-    assert controller.undo_stack.count == 1  # a whole drag is one undo step
+    assert controller.assist.stack.count == 1  # a whole drag is one undo step
     assert "Draw box" in window.actions_by_id["undo"].text()
     _assert_recoverable(window)
 
     # --- move it by dragging its inside, resize by its bottom-right handle
     drag(window, (150, 90), (155, 95))
     assert tuple(annotation.frame(0).box) == (145, 75, 30, 60)
-    assert controller.undo_stack.count == 2
+    assert controller.assist.stack.count == 2
     _assert_recoverable(window)
 
     # the bottom-right handle sits just outside the corner (175, 135): grab it there
     drag(window, (176, 136), (179, 139))
     assert tuple(annotation.frame(0).box) == (145, 75, 33, 63)
-    assert controller.undo_stack.count == 3
+    assert controller.assist.stack.count == 3
     _assert_recoverable(window)
 
     # --- select it and nudge with keys (arrows move, Shift x10, Ctrl resizes)
@@ -74,7 +74,7 @@ def test_annotate_export_and_reopen(qtbot, tmp_path: Path, crossing: Path) -> No
     key(window, Key.Key_Down, Mod.ControlModifier)
     assert tuple(annotation.frame(0).box) == (156, 74, 33, 64)
     assert window.navigator.index == 0  # arrows moved the box, not the frame
-    assert controller.undo_stack.count == 4  # key nudges of one frame merge into one step
+    assert controller.assist.stack.count == 4  # key nudges of one frame merge into one step
     _assert_recoverable(window)
     key(window, Key.Key_Escape)
     assert not view.box_selected
@@ -116,7 +116,7 @@ def test_annotate_export_and_reopen(qtbot, tmp_path: Path, crossing: Path) -> No
     _assert_recoverable(window)
 
     # --- proposals in a worker, one-click accept
-    window.propose_attributes()
+    window.proposals.propose()
     qtbot.waitUntil(lambda: bool(window.attributes_panel.proposals), timeout=60_000)
     proposals = window.attributes_panel.proposals
     length = proposals[16]
@@ -139,11 +139,11 @@ def test_annotate_export_and_reopen(qtbot, tmp_path: Path, crossing: Path) -> No
     key(window, Key.Key_Y, Mod.ControlModifier)
     assert annotation.to_dict() == before
     _assert_recoverable(window)
-    qtbot.waitUntil(lambda: not controller.is_dirty, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.session.is_dirty, timeout=TIMEOUT_MS)
     assert "•" not in window.windowTitle()
 
     # --- export VL-SOT270 through the dialog and its worker
-    dialog = window.export_dialog()
+    dialog = window.commands.export_dialog()
     dialog.parent_edit.setText(str(tmp_path / "exports"))
     dialog.subset_270.setChecked(True)
     assert not [i for i in dialog.issues if i.severity == "error"], dialog.issues
@@ -168,7 +168,7 @@ def test_annotate_export_and_reopen(qtbot, tmp_path: Path, crossing: Path) -> No
     window.close()
     again = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, again, crossing, resume=True)
-    assert again.controller.annotation.to_dict() == state
+    assert again.model.annotation.to_dict() == state
     assert again.navigator.index == 40  # the frame we were on
     again.close()
 
@@ -177,7 +177,7 @@ def test_export_blocked_by_errors(qtbot, tmp_path: Path, skiing: Path) -> None:
     """Errors found before writing (no language) block the export; nothing is written."""
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, skiing)
-    dialog = window.export_dialog()
+    dialog = window.commands.export_dialog()
     dialog.parent_edit.setText(str(tmp_path / "out"))
     messages = [i.message for i in dialog.issues if i.severity == "error"]
     assert any("language" in m for m in messages)

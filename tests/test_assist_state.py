@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from costcore.annotation import FrameAnnotation, Provenance, VideoAnnotation
-from costcore.assist.evaluate import evaluate_run
+from costcore.assist.engine_evaluation import evaluate_run
 from costcore.assist.jobs import EngineRunner
 from costcore.assist.scoremaps import ScoreMapStore, quantise
 from costcore.assist.series import timeline_series

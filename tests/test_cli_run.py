@@ -220,7 +220,7 @@ def test_cost_engine_in_worker_processes(tmp_path: Path) -> None:
 def test_reporter_on_a_terminal(tmp_path: Path) -> None:
     import io
 
-    from costcore.batch.tracking import SequenceOutcome
+    from costcore.batch.sequence_run import SequenceOutcome
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

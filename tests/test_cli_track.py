@@ -164,7 +164,7 @@ def no_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("tracking started before the output paths were checked")
 
-    monkeypatch.setattr("costcore.engines.run.track_frames", refuse)
+    monkeypatch.setattr("costcore.engines.frame_loop.track_frames", refuse)
 
 
 @pytest.mark.parametrize("option", ["--out", "--times", "--save-video"])

@@ -77,7 +77,7 @@ def reference(run: str) -> np.ndarray:
 
 
 def track(engine, sequence_dir: Path, frames: int, text: str) -> tuple[np.ndarray, list]:
-    from costcore.engines.run import track_frames
+    from costcore.engines.frame_loop import track_frames
 
     sequence = read_sequence(sequence_dir)
     source = open_frame_source(sequence.frames[:frames])

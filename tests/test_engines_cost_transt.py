@@ -46,7 +46,7 @@ torch = pytest.importorskip("torch")
 
 from costcore.boxes import Box  # noqa: E402
 from costcore.engines import create_engine  # noqa: E402
-from costcore.engines.run import track_frames  # noqa: E402
+from costcore.engines.frame_loop import track_frames  # noqa: E402
 from costcore.formats import read_sequence  # noqa: E402
 from costcore.model import COSTConfig, COSTModel  # noqa: E402
 from costcore.video import open_frame_source  # noqa: E402

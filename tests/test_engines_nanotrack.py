@@ -52,9 +52,9 @@ cv2 = pytest.importorskip("cv2")
 
 from costcore.boxes import Box  # noqa: E402
 from costcore.engines import EngineError, available_engines, create_engine  # noqa: E402
+from costcore.engines.frame_loop import track_frames  # noqa: E402
 from costcore.engines.nanotrack import OPENCV_TRACKER_NANO  # noqa: E402
 from costcore.engines.registry import engine_info  # noqa: E402
-from costcore.engines.run import track_frames  # noqa: E402
 from costcore.formats import read_sequence  # noqa: E402
 from costcore.video import open_frame_source  # noqa: E402
 from tests.nanotrack_helpers import FIXTURES, real_frames, released_file  # noqa: E402

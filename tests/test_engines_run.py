@@ -8,7 +8,7 @@ import pytest
 from costcore.boxes import Box
 from costcore.engines.base import GroundingResult, TrackerEngine, TrackResult
 from costcore.engines.errors import EngineError
-from costcore.engines.run import track_frames
+from costcore.engines.frame_loop import track_frames
 from costcore.errors import Cancelled
 
 

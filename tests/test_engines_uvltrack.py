@@ -113,7 +113,7 @@ def fixture_state() -> dict:
 
 def track(engine, sequence_dir: Path, frames: int, text: str, box=...):  # noqa: ANN001
     """Boxes and results of a run from ``box`` (default: the first gt box; None: grounded)."""
-    from costcore.engines.run import track_frames
+    from costcore.engines.frame_loop import track_frames
 
     sequence = read_sequence(sequence_dir)
     source = open_frame_source(sequence.frames[:frames])

@@ -15,7 +15,7 @@ from costcore.evaluation import (
     Prediction,
     compute_curves,
 )
-from costcore.evaluation import frame_measures as fm
+from costcore.evaluation import box_measures as fm
 
 GT = [100.0, 100.0, 10.0, 10.0]
 FAR = [500.0, 500.0, 10.0, 10.0]

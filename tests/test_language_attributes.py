@@ -408,7 +408,7 @@ class _Frames:
 
 def test_engine_receives_the_form_it_is_set_to() -> None:
     from costcore.boxes import Box
-    from costcore.engines.run import track_frames
+    from costcore.engines.frame_loop import track_frames
 
     engine_class = _recording_engine_class()
     language = LanguageInput("a white airplane landing", WORDS)

@@ -9,7 +9,7 @@ import torch
 
 from costcore.model import COSTConfig, COSTModel
 from costcore.model.backbone import ResNetBody
-from costcore.model.language import load_tokenizer
+from costcore.model.linguistic_branch import load_tokenizer
 from costcore.model.position_encoding import PositionEmbeddingSine
 from costcore.model.testing import tiny_config, tiny_model
 from costcore.model.visual_tokens import VisualTokenConvs

@@ -39,7 +39,7 @@ def test_torchrun_two_processes_write_one_checkpoint(tmp_path: Path) -> None:
     }
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-        "-m", "costcore.training", "--data", str(tmp_path / "data"), "--out", str(run_dir),
+        "-m", "costcore", "train", "--data", str(tmp_path / "data"), "--out", str(run_dir),
         "--config", str(config), "--device", "cpu",
     ]  # fmt: skip
     process = subprocess.run(

@@ -10,7 +10,7 @@ import torch
 
 from costcore.errors import FormatError
 from costcore.model import COSTModel
-from costcore.model.language import bert_tokenizer_from_vocab
+from costcore.model.linguistic_branch import bert_tokenizer_from_vocab
 from costcore.model.testing import tiny_text_encoder_config
 from costcore.training import Trainer, build_model, model_config, read_config_file, read_log
 from costcore.training.synthetic import write_synthetic_dataset

@@ -23,8 +23,8 @@ import torch
 from costcore.boxes import Box, iou
 from costcore.cli import track, train
 from costcore.engines.cost import COSTTracker
+from costcore.engines.frame_loop import track_frames
 from costcore.engines.registry import create_engine
-from costcore.engines.run import track_frames
 from costcore.formats import read_sequence
 from costcore.model import load_checkpoint
 from costcore.training import build_model, list_checkpoints, load_training_state, read_log

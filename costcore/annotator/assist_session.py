@@ -32,12 +32,14 @@ from costcore.annotation import (
 )
 from costcore.assist.combine import CombineRules
 from costcore.assist.flags import Flag, FlagRules, flag_frames
+from costcore.assist.interrupted import RunRecord, stale_frames
 from costcore.assist.jobs import (
     INTERPOLATION,
     EngineRunner,
     keyframe_anchors,
     propagate,
     segment_job,
+    segment_steps,
 )
 from costcore.assist.plan import (
     Extent,
@@ -69,8 +71,9 @@ class AssistJob:
     """A decided piece of automatic work, not yet run.
 
     ``kind`` is ``propagate``, ``fill``, ``refill`` or ``recombine``; ``text`` names it for
-    the undo history and the status bar; ``total`` is how many updates it yields (progress);
-    ``first``..``last`` are the frames it may write. ``uses_engine`` is False for linear
+    the undo history and the status bar; ``total`` is how many frames of work it does (engine
+    steps or interpolated frames: the progress bar's length); ``first``..``last`` bound the
+    frames it may write and ``planned`` lists them. ``uses_engine`` is False for linear
     interpolation (no runner needed). ``resume`` rebuilds the job from a frame onwards (a
     propagation stopped by a language edit starts again from where it was).
     """
@@ -86,6 +89,7 @@ class AssistJob:
     #: its updates come one per frame, in frame order, each final (a single forward run), so
     #: a consumer may apply them as far as it needs (the effort simulation's playback)
     in_order: bool = False
+    planned: tuple[int, ...] = ()
 
     def updates(
         self, runner: EngineRunner | None, cancelled: CancelCheck | None = None
@@ -126,6 +130,8 @@ class AssistSession:
         #: frame ranges of runs a person's edit stopped before they got there: the refill
         #: after that edit still owes them (the annotator asked for them to be tracked)
         self.unfinished: list[tuple[int, int]] = []
+        #: the run in progress: what it plans to write and what it has finished
+        self.running: RunRecord | None = None
 
     @property
     def interpolating(self) -> bool:
@@ -222,6 +228,7 @@ class AssistSession:
             body,
             resume,
             in_order=not backwards,
+            planned=tuple(plan.frames),
         )
 
     def segment_fill(self, index: int) -> AssistJob:
@@ -304,27 +311,41 @@ class AssistSession:
         return Segment(segment.left, None, end)
 
     # ============================================================ runs starting and ending
-    def run_stopped(self, job: AssistJob, *, by_edit: bool, reached: int | None = None) -> None:
-        """A run of ``job`` stopped before its end. Stopped by a person's edit, the frames it
-        did not reach stay owed (the refill after the edit covers them); cancelled (Esc),
-        they do not. ``reached``: the last frame an in-order run wrote."""
-        if not by_edit or not job.uses_engine:
-            return
-        first = job.first
-        if job.in_order and reached is not None:
-            first = max(first, reached + 1)
-        if first <= job.last:
-            self.unfinished.append((first, job.last))
+    def begin_run(self, job: AssistJob) -> RunRecord:
+        """``job`` starts running: remember what it plans to write (:attr:`running`), so a
+        crash before it ends leaves a trace in the saved session."""
+        self.running = RunRecord(job.text, frozenset(job.planned))
+        return self.running
 
-    def run_finished(self, job: AssistJob) -> None:
-        """A run of ``job`` wrote all it had: nothing in its range is owed any more."""
-        kept: list[tuple[int, int]] = []
-        for first, last in self.unfinished:
-            if first < job.first:
-                kept.append((first, min(last, job.first - 1)))
-            if last > job.last:
-                kept.append((max(first, job.last + 1), last))
-        self.unfinished = kept
+    def end_run(self, job: AssistJob, outcome: str, reached: int | None = None) -> None:
+        """``job`` ended: ``done``, ``cancelled`` (Esc), ``failed``, or ``stopped`` by a
+        person's edit. Stopped by an edit, the frames it did not reach stay owed (the refill
+        after the edit covers them; ``reached``: the last frame an in-order run wrote); done,
+        nothing in its range is owed any more."""
+        self.running = None
+        if outcome == "done":
+            kept: list[tuple[int, int]] = []
+            for first, last in self.unfinished:
+                if first < job.first:
+                    kept.append((first, min(last, job.first - 1)))
+                if last > job.last:
+                    kept.append((max(first, job.last + 1), last))
+            self.unfinished = kept
+        elif outcome == "stopped" and job.uses_engine:
+            first = job.first
+            if job.in_order and reached is not None:
+                first = max(first, reached + 1)
+            if first <= job.last:
+                self.unfinished.append((first, job.last))
+
+    def mark_interrupted(self, record: RunRecord) -> list[int]:
+        """A run record found in a reopened session: the app died during that run. The
+        automatic frames it planned but did not finish hold older boxes: they are marked
+        stale (flagged) and returned."""
+        stale = stale_frames(self.annotation, record)
+        if stale:
+            self.state.mark_stale(stale, self.annotation)
+        return stale
 
     def _segments_job(self, segments: list[Segment], kind: str, text: str) -> AssistJob:
         interpolating = self.interpolating
@@ -336,7 +357,6 @@ class AssistSession:
         # another one while the annotation changes
         snapshot = self.annotation.copy()
         rules = self.combine_rules
-        runs = 1 if interpolating else 2
 
         def body(runner: EngineRunner | None, cancelled: CancelCheck | None):
             for segment in segments:
@@ -345,7 +365,7 @@ class AssistSession:
                     cancelled=cancelled,
                 )  # fmt: skip
 
-        total = sum(len(s) * (1 if s.left is None or s.right is None else runs) for s in segments)
+        total = sum(segment_steps(snapshot, s, interpolating) for s in segments)
         first = min(s.first for s in segments)
         last = max(s.last for s in segments)
         forward_only = not interpolating and all(
@@ -354,7 +374,11 @@ class AssistSession:
         ordered = forward_only and all(
             a.last < b.first for a, b in zip(segments, segments[1:], strict=False)
         )
-        return AssistJob(kind, text, total, first, last, not interpolating, body, in_order=ordered)
+        planned = tuple(i for s in segments for i in s.frames)
+        return AssistJob(
+            kind, text, total, first, last, not interpolating, body,
+            in_order=ordered, planned=planned,
+        )  # fmt: skip
 
     # ============================================================ applying results
     def apply(self, updates: Sequence[FrameUpdate], text: str | None = None) -> Change | None:
@@ -366,6 +390,8 @@ class AssistSession:
         if not latest:
             return None
         values = list(latest.values())
+        if self.running is not None:
+            self.running = self.running.finish(u.index for u in values if u.final)
         change = self.push(SetFrames([(u.index, u.annotation()) for u in values], text=text))
         self.state.record_all(values)
         return change
@@ -383,10 +409,15 @@ class AssistSession:
         cancelled: CancelCheck | None = None,
     ) -> int:
         """Run ``job`` here and now and apply it as one undo step; the number of updates."""
-        updates = list(job.updates(runner, cancelled))
-        with self.run_step(job):
-            self.apply(updates, job.text)
-        self.run_finished(job)
+        self.begin_run(job)
+        try:
+            updates = list(job.updates(runner, cancelled))
+            with self.run_step(job):
+                self.apply(updates, job.text)
+        except BaseException:
+            self.end_run(job, "failed")
+            raise
+        self.end_run(job, "done")
         return len(updates)
 
     # ============================================================ what deserves a look

@@ -8,7 +8,8 @@ share.
 - :mod:`~costcore.assist.flags` and :mod:`~costcore.assist.review`: what deserves a look;
 - :mod:`~costcore.assist.state` and :mod:`~costcore.assist.scoremaps`: per-frame diagnostics
   and score maps, saved beside the session;
-- :mod:`~costcore.assist.series`, :mod:`~costcore.assist.evaluate`: plots and tracker debugging.
+- :mod:`~costcore.assist.series`, :mod:`~costcore.assist.engine_evaluation`: plots and
+  tracker debugging.
 
 The decisions of the assisted workflow (what to run when) are in :mod:`costcore.annotator`;
 the effort benchmark that measures it is :mod:`costcore.effort`.

@@ -25,8 +25,8 @@ from costcore.attributes.speed import relative_speed
 from costcore.boxes import Box
 from costcore.engines.base import TrackerEngine
 from costcore.engines.errors import EngineError
+from costcore.engines.frame_loop import FrameReader, track_frames
 from costcore.engines.interpolation import interpolate_segment
-from costcore.engines.run import FrameReader, track_frames
 from costcore.errors import Cancelled
 from costcore.video.reverse import ReverseFrames
 

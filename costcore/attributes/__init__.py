@@ -27,12 +27,12 @@ from costcore.attributes.definitions import (
     parse_attributes_line,
     validate_attributes,
 )
-from costcore.attributes.frame_measures import FrameMeasures, measure_frames
 from costcore.attributes.frame_rules import (
     propose_brightness,
     propose_illumination_variation,
     propose_motion_blur,
 )
+from costcore.attributes.image_measures import FrameMeasures, measure_frames
 from costcore.attributes.presence import boxes_and_presence
 from costcore.attributes.proposal import Proposal, proposals_to_values
 from costcore.attributes.proposals import ProposalSettings, propose_attributes

@@ -13,7 +13,7 @@ from costcore.attributes.definitions import (
     attribute,
     brightness_level,
 )
-from costcore.attributes.frame_measures import FrameMeasures
+from costcore.attributes.image_measures import FrameMeasures
 from costcore.attributes.proposal import Proposal
 
 #: IV: the target region's mean grey level must move, from its first measured value, by more

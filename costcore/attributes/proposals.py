@@ -17,7 +17,6 @@ from costcore.attributes.box_rules import (
     propose_occlusion_and_out_of_view,
     propose_scale_variation,
 )
-from costcore.attributes.frame_measures import CancelCheck, ProgressCallback, measure_frames
 from costcore.attributes.frame_rules import (
     BLUR_FRACTION,
     BLUR_MIN_FRAMES,
@@ -27,6 +26,7 @@ from costcore.attributes.frame_rules import (
     propose_illumination_variation,
     propose_motion_blur,
 )
+from costcore.attributes.image_measures import CancelCheck, ProgressCallback, measure_frames
 from costcore.attributes.presence import boxes_and_presence
 from costcore.attributes.proposal import Proposal, proposals_to_values
 from costcore.errors import Cancelled

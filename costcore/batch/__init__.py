@@ -20,7 +20,7 @@ from costcore.batch.devices import (
     isolate_cuda_device,
     parse_device_list,
 )
-from costcore.batch.jobs import (
+from costcore.batch.job_plan import (
     BatchPlan,
     SequenceFailure,
     SequenceJob,
@@ -31,7 +31,7 @@ from costcore.batch.jobs import (
     times_file,
 )
 from costcore.batch.runner import BatchListener, BatchResult, run_batch
-from costcore.batch.tracking import SequenceOutcome, run_job, track_sequence
+from costcore.batch.sequence_run import SequenceOutcome, run_job, track_sequence
 from costcore.batch.worker import EngineSpec
 
 __all__ = [

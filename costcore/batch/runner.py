@@ -25,8 +25,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-from costcore.batch.jobs import SequenceJob
-from costcore.batch.tracking import (
+from costcore.batch.job_plan import SequenceJob
+from costcore.batch.sequence_run import (
     CANCELLED,
     DONE,
     FAILED,

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from costcore.batch.devices import isolate_cuda_device
-from costcore.batch.jobs import SequenceJob
+from costcore.batch.job_plan import SequenceJob
 from costcore.batch.parent_watch import exit_with_parent
-from costcore.batch.tracking import SequenceOutcome, describe_error, run_job
+from costcore.batch.sequence_run import SequenceOutcome, describe_error, run_job
 from costcore.engines.base import TrackerEngine
 from costcore.errors import CostcoreError
 

@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from costcore.batch.runner import BatchListener, BatchResult
-from costcore.batch.tracking import CANCELLED, DONE, SequenceOutcome
+from costcore.batch.sequence_run import CANCELLED, DONE, SequenceOutcome
 from costcore.cli.language_options import add_language_form
 from costcore.errors import CostcoreError
 from costcore.fileio import output_file_problem
 from costcore.language import LanguageForm
 
 if TYPE_CHECKING:
-    from costcore.batch.jobs import BatchPlan, SequenceJob
+    from costcore.batch.job_plan import BatchPlan, SequenceJob
 
 
 def _positive_int(value: str) -> int:
@@ -334,7 +334,7 @@ def worker_devices(args: argparse.Namespace) -> list[str]:
 
 def run_dataset(args: argparse.Namespace) -> int:
     """Plan (skip what is done), track the rest, print a summary."""
-    from costcore.batch.jobs import plan_batch
+    from costcore.batch.job_plan import plan_batch
     from costcore.batch.runner import run_batch
     from costcore.batch.worker import EngineSpec
 

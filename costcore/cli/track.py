@@ -259,8 +259,8 @@ def _language_form(args: argparse.Namespace) -> LanguageForm:
 
 def run_track(args: argparse.Namespace) -> int:
     """Track, write the results (and times, video), and report engine, speed and memory."""
+    from costcore.engines.frame_loop import track_frames
     from costcore.engines.registry import create_engine, default_engine_name, engine_info
-    from costcore.engines.run import track_frames
 
     if args.ground and args.bbox is not None:
         raise CostcoreError("--ground finds the first box from the sentence: drop --bbox")

@@ -8,7 +8,7 @@ OTB, UAV123, GOT-10k). The finished model is RUN_DIR/final, which ``python -m co
 --engine cost --weights RUN_DIR/final`` and the app load; RUN_DIR/checkpoints holds the step
 checkpoints ``--resume`` continues from, RUN_DIR/log.csv the losses. Several GPUs:
 
-    torchrun --nproc_per_node 4 -m costcore.training --data ... --out RUN_DIR
+    torchrun --nproc_per_node 4 -m costcore train --data ... --out RUN_DIR
 
 SIGTERM or Ctrl-C stops after the current step and saves; ``--resume`` continues exactly.
 """
@@ -18,10 +18,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-from costcore.errors import Cancelled, CostcoreError
+from costcore.errors import CostcoreError
 
 _DEVICES = ("auto", "cpu", "cuda")
 #: options that map onto TrainingConfig fields
@@ -192,22 +191,3 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"trained {result.step} steps; final checkpoint: {result.final}")
     print(f"track with: python -m costcore track --engine cost --weights {result.final} ...")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m costcore.training``: the ``train`` subcommand on its own (for torchrun)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m costcore.training",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run_train(args)
-    except (Cancelled, KeyboardInterrupt):
-        print("interrupted", file=sys.stderr)
-        return 130
-    except CostcoreError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2

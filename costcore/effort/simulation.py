@@ -156,16 +156,17 @@ class _StreamingRun:
     def start(self, job: AssistJob, runner: EngineRunner | None) -> None:
         self._job, self._updates, self._next = job, job.updates(runner), None
         self._reached = None
+        self.session.begin_run(job)
 
     def stop(self) -> None:
         """A person's edit stops the run (what it did not reach yet stays owed)."""
         if self._job is not None:
-            self.session.run_stopped(self._job, by_edit=True, reached=self._reached)
+            self.session.end_run(self._job, "stopped", reached=self._reached)
         self._job, self._updates, self._next = None, None, None
 
     def _finished(self) -> None:
         if self._job is not None:
-            self.session.run_finished(self._job)
+            self.session.end_run(self._job, "done")
         self._job, self._updates, self._next = None, None, None
 
     def materialise(self, index: int) -> None:

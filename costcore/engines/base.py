@@ -9,7 +9,7 @@ alone: :meth:`TrackerEngine.ground` proposes the first box, so tracking can star
 
 Language reaches ``initialize`` as one string, as VLT and COST read it. A video may say it two
 ways (the sentence, or VLT's four attribute words: ``costcore.language``); callers hand a
-:class:`~costcore.language.LanguageInput` to :func:`costcore.engines.run.track_frames`, which
+:class:`~costcore.language.LanguageInput` to :func:`costcore.engines.frame_loop.track_frames`, which
 renders the form the engine is set to (``engine.language_form``, chosen with
 ``create_engine(..., language_form=...)``) through :meth:`TrackerEngine.language_text`.
 """

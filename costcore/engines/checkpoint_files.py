@@ -159,7 +159,7 @@ def load_strict(
     the ``meta`` device (no memory, no random initialisation) is checked first, then
     materialised on ``device`` and filled; it must keep all its state in ``state_dict``.
     """
-    from costcore.model.weights import check_state_dict, copy_into
+    from costcore.model.state_dicts import check_state_dict, copy_into
 
     expected = model.state_dict()
     found = {key: value for key, value in weights.items() if key not in optional}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costcore.evaluation import frame_measures as fm
+from costcore.evaluation import box_measures as fm
 from costcore.evaluation.groundtruth import GroundTruth
 from costcore.evaluation.result_files import Prediction
 

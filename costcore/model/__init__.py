@@ -13,7 +13,7 @@ from costcore.model.cost import (
     TemplateState,
     count_parameters,
 )
-from costcore.model.language import LanguageState, LinguisticBranch
+from costcore.model.linguistic_branch import LanguageState, LinguisticBranch
 from costcore.model.transt_checkpoint import (
     CheckpointReport,
     load_transt_weights,

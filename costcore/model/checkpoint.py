@@ -25,7 +25,7 @@ from costcore.errors import ConfigError, FormatError
 from costcore.fileio import check_regular_file, make_temporary_folder, move_folder_into_place
 from costcore.model.config import COSTConfig
 from costcore.model.cost import TEXT_ENCODER_PREFIX, COSTModel
-from costcore.model.weights import check_state_dict, copy_into
+from costcore.model.state_dicts import check_state_dict, copy_into
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"

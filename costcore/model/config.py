@@ -184,10 +184,6 @@ class COSTConfig(FrozenConfig):
         return self.search_size // self.backbone_stride
 
     @property
-    def template_feature_side(self) -> int:
-        return self.template_size // self.backbone_stride
-
-    @property
     def visual_token_side(self) -> int:
         """Side of the visual-token map after the unpadded convs (32 -> 28 -> 24 -> 20)."""
         return self.search_feature_side - self.token_convs * (self.token_conv_kernel - 1)

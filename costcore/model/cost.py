@@ -35,7 +35,7 @@ from costcore.model.backbone import build_backbone
 from costcore.model.config import COSTConfig
 from costcore.model.fusion import FeatureFusionNetwork
 from costcore.model.head import MLP
-from costcore.model.language import (
+from costcore.model.linguistic_branch import (
     LanguageState,
     LinguisticBranch,
     load_text_encoder,

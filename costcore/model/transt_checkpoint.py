@@ -36,7 +36,7 @@ from costcore.errors import FormatError
 from costcore.fileio import read_regular_file
 from costcore.model.config import COSTConfig
 from costcore.model.cost import COSTModel
-from costcore.model.weights import check_state_dict, copy_into
+from costcore.model.state_dicts import check_state_dict, copy_into
 
 #: top-level entries that may hold the weights, in the order they are tried
 WEIGHT_ENTRIES = ("net", "state_dict", "model")

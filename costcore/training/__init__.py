@@ -10,8 +10,8 @@
   checkpoints, exact resume, interrupts, log.csv);
 - :mod:`~costcore.training.synthetic`: synthetic videos for tests and benchmarks.
 
-``python -m costcore train`` is the command line; ``python -m costcore.training`` is the same
-command without the subcommand word (what ``torchrun -m`` launches).
+``python -m costcore train`` is the command line (several GPUs: ``torchrun --nproc_per_node N
+-m costcore train ...``).
 """
 
 from costcore.training.checkpoints import (

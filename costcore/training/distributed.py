@@ -1,6 +1,6 @@
 """Several processes through torchrun: torch.distributed + DistributedDataParallel, nothing else.
 
-``torchrun --nproc_per_node N -m costcore.training ...`` (or ``python -m torch.distributed.run``)
+``torchrun --nproc_per_node N -m costcore train ...`` (or ``python -m torch.distributed.run``)
 sets RANK, WORLD_SIZE and LOCAL_RANK; :func:`init_distributed` then joins the process group
 (NCCL on CUDA, gloo on CPU) and picks ``cuda:LOCAL_RANK``. Without those variables training
 runs in one process. Rank 0 alone writes files (checkpoints, logs).

@@ -36,7 +36,7 @@ class FrameReader(Protocol):
 
 
 class ReverseFrames:
-    """A :class:`~costcore.engines.run.FrameReader` for runs that go backwards."""
+    """A :class:`~costcore.engines.frame_loop.FrameReader` for runs that go backwards."""
 
     def __init__(self, source: FrameReader, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
         self.source = source

@@ -13,7 +13,7 @@ The cache folder is :func:`weights_cache_dir` (``COST_ANNOTATOR_WEIGHTS`` overri
 function takes ``root=`` to use another folder.
 """
 
-from costcore.weights.cache import CACHE_ENV_VAR, entry_folder, weights_cache_dir
+from costcore.weights.cache_folder import CACHE_ENV_VAR, entry_folder, weights_cache_dir
 from costcore.weights.catalogue import (
     CATALOGUE,
     WeightsEntry,

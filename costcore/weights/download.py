@@ -22,7 +22,7 @@ from pathlib import Path
 from costcore import __version__
 from costcore.errors import Cancelled
 from costcore.fileio import fsync_directory
-from costcore.weights.cache import entry_folder, partial_path
+from costcore.weights.cache_folder import entry_folder, partial_path
 from costcore.weights.catalogue import WeightsEntry, WeightsFile, find_entry
 from costcore.weights.errors import (
     WeightsChecksumError,

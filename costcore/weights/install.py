@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from costcore.fileio import fsync_directory
-from costcore.weights.cache import entry_folder
+from costcore.weights.cache_folder import entry_folder
 from costcore.weights.catalogue import WeightsEntry, WeightsFile, find_entry
 from costcore.weights.errors import WeightsChecksumError, WeightsSourceError
 from costcore.weights.integrity import Stamp, record_stamp, sha256_of_file

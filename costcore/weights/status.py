@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
-from costcore.weights.cache import entry_folder, partial_path
+from costcore.weights.cache_folder import entry_folder, partial_path
 from costcore.weights.catalogue import (
     WeightsEntry,
     WeightsFile,

@@ -35,7 +35,7 @@ from costcore.engines.base import TrackerEngine, TrackResult
 from costcore.engines.cost.params import COSTTrackerParams
 from costcore.engines.cost.postprocess import choose_candidate, clip_state
 from costcore.model.cost import COSTModel, TemplateState
-from costcore.model.language import LanguageState
+from costcore.model.linguistic_branch import LanguageState
 from costcore.torch_device import resolve_device
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}

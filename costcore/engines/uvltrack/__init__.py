@@ -105,7 +105,7 @@ def _bert_config(state: dict[str, Any], text_dir: Path | None, cfg: UVLTrackConf
 
 
 def _tokenizer(text_dir: Path | None) -> Any | None:
-    from costcore.model.language import load_tokenizer
+    from costcore.model.linguistic_branch import load_tokenizer
 
     if text_dir is not None:
         try:

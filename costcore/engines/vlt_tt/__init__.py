@@ -127,7 +127,7 @@ def _is_dir(path: Path) -> bool:
 
 
 def _tokenizer(text_dir: Path | None) -> Any | None:
-    from costcore.model.language import load_tokenizer
+    from costcore.model.linguistic_branch import load_tokenizer
 
     if text_dir is not None:
         try:

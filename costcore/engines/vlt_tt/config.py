@@ -123,16 +123,6 @@ class VLTTTConfig(FrozenConfig):
         """Side of the score map: ``(search - template) // stride * 2`` (32)."""
         return (self.search_size - self.template_size) // self.total_stride * 2
 
-    def with_benchmark(self, benchmark: str) -> VLTTTConfig:
-        """A copy with the authors' hyper-parameters for ``benchmark`` (e.g. "OTB2015")."""
-        key = benchmark.upper()
-        if key not in BENCHMARK_HYPERS:
-            raise self.invalid(
-                "benchmark", f"unknown {benchmark!r}; known: {', '.join(BENCHMARK_HYPERS)}"
-            )
-        penalty_k, lr, window = BENCHMARK_HYPERS[key]
-        return self.replace(penalty_k=penalty_k, lr=lr, window_influence=window)
-
     @classmethod
     def from_dict(cls, values: Any, source: str | Path | None = None) -> VLTTTConfig:
         """Known fields, plus ``benchmark`` (a preset of the three hyper-parameters, which

@@ -18,7 +18,7 @@ from costcore.assist.jobs import CancelCheck, EngineRunner
 from costcore.assist.updates import Anchor
 from costcore.boxes import Box
 from costcore.evaluation import GroundTruth, compute_curves
-from costcore.evaluation.frame_measures import overlap
+from costcore.evaluation.box_measures import overlap
 from costcore.evaluation.result_files import Prediction
 
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from costcore.weights.catalogue import WeightsEntry, WeightsFile
+from costcore.weights.catalogue import WeightsEntry
 
 #: environment variable that overrides the cache folder
 CACHE_ENV_VAR = "COST_ANNOTATOR_WEIGHTS"
@@ -50,11 +50,6 @@ def weights_cache_dir(
 def entry_folder(entry: WeightsEntry, root: Path | None = None) -> Path:
     """The folder that holds ``entry``'s files."""
     return (weights_cache_dir() if root is None else Path(root)) / entry.name
-
-
-def file_path(entry: WeightsEntry, file: WeightsFile, root: Path | None = None) -> Path:
-    """Where ``file`` of ``entry`` is installed."""
-    return entry_folder(entry, root) / file.name
 
 
 def partial_path(target: Path) -> Path:

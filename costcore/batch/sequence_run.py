@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from costcore.batch.jobs import SequenceJob
+from costcore.batch.job_plan import SequenceJob
 from costcore.engines.base import TrackerEngine
 from costcore.engines.result_files import write_results, write_times
 from costcore.errors import Cancelled, CostcoreError
@@ -67,7 +67,7 @@ def track_sequence(
     Raises on any failure (and :class:`Cancelled`); nothing is written then. The result file
     is written last, because its being complete is what marks the sequence done.
     """
-    from costcore.engines.run import track_frames
+    from costcore.engines.frame_loop import track_frames
     from costcore.video import open_frame_source
 
     boxes: list[tuple[float, float, float, float]] = [(0.0, 0.0, 0.0, 0.0)] * job.first_index

@@ -1,7 +1,8 @@
 """The tracking panel: engine, weights and device; propagation, segment fill, options, progress.
 
-A view over :class:`app.tracking.TrackingController`: it shows the controller's settings and
-asks it to run; it computes nothing itself.
+A view over the model's engine settings (:class:`~costcore.annotator.AnnotatorModel`): it
+shows them, changes them, and asks the model to track; the job runner reports progress and
+evaluations. It computes nothing itself and names no engine (the registry does).
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.tracking import TrackingController, engine_choices
-from costcore.assist.evaluate import EvaluationRun
+from app.job_runner import JobRunner
+from costcore.annotator import AnnotatorModel
+from costcore.annotator.engine_settings import engine_choices
+from costcore.assist.engine_evaluation import EvaluationRun
 from costcore.assist.plan import Extent
 
 _EXTENTS = (
@@ -43,16 +46,16 @@ _EVALUATE_TEXT = "Evaluate engine against the annotation"
 
 
 class TrackingPanel(QWidget):
-    forwardRequested = Signal()
-    backwardRequested = Signal()
-    fillRequested = Signal()
-    cancelRequested = Signal()
+    #: track from the current frame: (backwards, extent, count)
+    trackRequested = Signal(bool, str, int)
     evaluateRequested = Signal()
-    cancelEvaluationRequested = Signal()
 
-    def __init__(self, tracking: TrackingController, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, model: AnnotatorModel, runner: JobRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.tracking = tracking
+        self.model = model
+        self.runner = runner
         self.engine = QComboBox()
         for name, (label, description) in engine_choices().items():
             self.engine.addItem(label, name)
@@ -180,54 +183,61 @@ class TrackingPanel(QWidget):
         self._load()
         self.engine.currentIndexChanged.connect(self._engine_changed)
         self.device.currentIndexChanged.connect(
-            lambda _i: tracking.set_device(self.device.currentData())
+            lambda _i: model.set_device(self.device.currentData())
         )
         self.language_form.currentIndexChanged.connect(
-            lambda _i: tracking.set_language_form(self.language_form.currentData())
+            lambda _i: model.set_language_form(self.language_form.currentData())
         )
         self.extent.currentIndexChanged.connect(
             lambda _i: self.count.setEnabled(self.extent.currentData() == Extent.COUNT.value)
         )
-        self.repropagate.toggled.connect(tracking.set_repropagate)
-        self.stop_at_flag.toggled.connect(tracking.set_stop_at_flag)
-        self.threshold.valueChanged.connect(tracking.set_score_threshold)
-        self.forward.clicked.connect(self.forwardRequested)
-        self.backward.clicked.connect(self.backwardRequested)
-        self.fill.clicked.connect(self.fillRequested)
-        self.cancel.clicked.connect(self.cancelRequested)
+        self.repropagate.toggled.connect(model.set_repropagate)
+        self.stop_at_flag.toggled.connect(model.set_stop_at_flag)
+        self.threshold.valueChanged.connect(model.set_score_threshold)
+        self.forward.clicked.connect(lambda: self._track(False))
+        self.backward.clicked.connect(lambda: self._track(True))
+        self.fill.clicked.connect(lambda: model.fill_segment())
+        self.cancel.clicked.connect(lambda: runner.cancel())
         self.evaluate.clicked.connect(self._evaluate_clicked)
-        tracking.busyChanged.connect(self.set_busy)
-        tracking.progress.connect(self.set_progress)
-        tracking.evaluationReady.connect(self.show_evaluation)
-        tracking.evaluationProgress.connect(
+        runner.busyChanged.connect(self.set_busy)
+        runner.progress.connect(self.set_progress)
+        runner.evaluationReady.connect(self.show_evaluation)
+        runner.evaluationProgress.connect(
             lambda done, total: self.show_note(f"Evaluating… {done}/{total}")
         )
-        tracking.evaluationFailed.connect(
+        runner.evaluationFailed.connect(
             lambda message: self._evaluation_done(f"Evaluation {message}")
         )
-        tracking.evaluatingChanged.connect(self.set_evaluating)
+        runner.evaluatingChanged.connect(self.set_evaluating)
         self.setEnabled(False)
 
     def _load(self) -> None:
-        t = self.tracking
-        self.engine.setCurrentIndex(max(0, self.engine.findData(t.engine_name)))
-        self.device.setCurrentIndex(max(0, self.device.findData(t.device)))
-        self.language_form.setCurrentIndex(max(0, self.language_form.findData(t.language_form)))
-        self.weights.setText(t.weights)
-        self.repropagate.setChecked(t.repropagate)
-        self.stop_at_flag.setChecked(t.stop_at_flag)
-        self.threshold.setValue(t.flag_rules.score_threshold)
+        model, settings = self.model, self.model.engine
+        self.engine.setCurrentIndex(max(0, self.engine.findData(settings.name)))
+        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        self.language_form.setCurrentIndex(
+            max(0, self.language_form.findData(settings.language_form))
+        )
+        self.weights.setText(settings.current_weights())
+        self.repropagate.setChecked(model.repropagate)
+        self.stop_at_flag.setChecked(model.stop_at_flag)
+        self.threshold.setValue(model.flag_rules.score_threshold)
         self._describe_weights()
+
+    def _track(self, backwards: bool) -> None:
+        extent, count = self.extent_choice()
+        self.trackRequested.emit(backwards, extent.value, count)
 
     # ----------------------------------------------------------- choices
     def _engine_changed(self) -> None:
-        self.tracking.set_engine(self.engine.currentData())
+        self.model.set_engine(self.engine.currentData())
+        self.weights.setText(self.model.engine.current_weights())
         self._describe_weights()
 
     def _describe_weights(self) -> None:
         """Placeholder, tooltip and menu of the weights chooser, from the engine registry."""
-        current = self.tracking.engine_info()
-        target = self.tracking.weights_target()
+        current = self.model.engine.info()
+        target = self.model.engine.weights_target()
         name = target.display_name
         if current is None or not current.takes_weights:
             label = current.display_name if current is not None else self.engine.currentText()
@@ -245,7 +255,7 @@ class TrackingPanel(QWidget):
         self.choose_file.setEnabled(bool(target.weights_files))
 
     def _choose_folder(self) -> None:
-        target = self.tracking.weights_target()
+        target = self.model.engine.weights_target()
         folder = QFileDialog.getExistingDirectory(
             self, f"{target.display_name} weights folder", self.weights.text()
         )
@@ -253,7 +263,7 @@ class TrackingPanel(QWidget):
             self._set_weights(folder)
 
     def _choose_file(self) -> None:
-        target = self.tracking.weights_target()
+        target = self.model.engine.weights_target()
         path, _ = QFileDialog.getOpenFileName(
             self, f"{target.display_name} weights", self.weights.text(), target.weights_files
         )
@@ -263,12 +273,11 @@ class TrackingPanel(QWidget):
     def _set_weights(self, path: str) -> None:
         """Use ``path`` as weights; with an engine that takes none picked, also switch to the
         engine they are for (the registry's choice)."""
-        target = self.tracking.weights_target()
-        self.tracking.set_weights(path)
+        target = self.model.set_weights(path)
         self.weights.setText(path)
+        if path and self.engine.currentData() != target:
+            self.engine.setCurrentIndex(self.engine.findData(target))
         self._describe_weights()
-        if path and target.name != self.tracking.engine_name:
-            self.engine.setCurrentIndex(self.engine.findData(target.name))
 
     def extent_choice(self) -> tuple[Extent, int]:
         return Extent(self.extent.currentData()), self.count.value()
@@ -307,7 +316,7 @@ class TrackingPanel(QWidget):
         self.evaluate.setText("Cancel the evaluation (Esc)" if evaluating else _EVALUATE_TEXT)
 
     def _evaluate_clicked(self) -> None:
-        if self.tracking.evaluating:
-            self.cancelEvaluationRequested.emit()
+        if self.runner.evaluating:
+            self.runner.cancel_evaluation()
         else:
             self.evaluateRequested.emit()
