@@ -87,4 +87,6 @@ def hud_text(overlay: FrameOverlay) -> str:
         parts.append("not annotated")
     if overlay.flag:
         parts.append(f"⚑ {overlay.flag}")
+    if overlay.proposal is not None:
+        parts.append("proposed box: Ctrl+Enter accepts")
     return "  ·  ".join(parts)

@@ -63,6 +63,7 @@ class FramePresenter(QObject):
         navigator.is_shown = lambda: view.displayed_index == navigator.index
         model.events.changed.connect(self._on_changed)
         model.events.flags_changed.connect(self._on_flags)
+        model.events.proposal_changed.connect(self._redraw_overlay)
 
     # ================================================================ opening
     def show_opened(self) -> None:
@@ -155,6 +156,11 @@ class FramePresenter(QObject):
         if shown is not None and assist is not None:
             self.view.set_overlay(self.model.overlay(shown))
         self._show_review_state(self.navigator.index)
+
+    def _redraw_overlay(self) -> None:
+        shown = self.view.displayed_index
+        if shown is not None:
+            self.view.set_overlay(self.model.overlay(shown))
 
     def _show_review_state(self, index: int) -> None:
         assist = self.model.assist

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 from app.box_edits import ARROW_STEPS, DragMode, dragged_rect, hud_text, nudged_box
 from app.box_item import HANDLE_CURSORS, BoxItem, handle_rects
 from app.colors import ABSENT_COLOR, provenance_color
-from app.overlay_items import FrameItem, GhostItem, ScoreMapItem
+from app.overlay_items import FrameItem, GhostItem, ProposalItem, ScoreMapItem
 from costcore.annotator.overlay import FrameOverlay
 
 MIN_ZOOM = 0.02
@@ -64,7 +64,9 @@ class FrameView(QGraphicsView):
         self.box_item = BoxItem()
         self.box_item.handle_viewport = self.viewport()
         self.score_map_item = ScoreMapItem()
-        for item in (self.frame_item, self.score_map_item, self.ghost_item, self.box_item):
+        self.proposal_item = ProposalItem()
+        items = (self.frame_item, self.score_map_item, self.ghost_item, self.proposal_item)
+        for item in (*items, self.box_item):
             self._scene.addItem(item)
         self._image_size: tuple[int, int] | None = None
         self._displayed_index: int | None = None
@@ -132,6 +134,7 @@ class FrameView(QGraphicsView):
         if overlay.box is None:
             self._set_selected(False)
         self._update_ghosts()
+        self.proposal_item.set_box(_rect(overlay.proposal))
         self._hud_text = hud_text(overlay)
         if self._follow_lock and overlay.box is not None and self._drag is DragMode.NONE:
             self.centerOn(self.box_item.rect().center())

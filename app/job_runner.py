@@ -127,6 +127,8 @@ class JobRunner(QObject):
         self._flags_timer.setSingleShot(True)
         self._flags_timer.timeout.connect(model.update_flags)
         model.run_job = self.start
+        model.find_target_job = self.find_target
+        self._finding: Task | None = None
         events = model.events
         events.opened.connect(self._on_opened)
         events.closing.connect(lambda: self.cancel(wait=True))
@@ -341,6 +343,47 @@ class JobRunner(QObject):
         job, self._resume = self._resume, None
         if job is not None:
             self.start(job)
+
+    # ============================================================ finding the target
+    def find_target(self, index: int, text: str) -> bool:
+        """Ask the engine, in a worker, where ``text`` puts the target in frame ``index``; the
+        answer goes to the model as a proposal (the model's ``find_target_job``)."""
+        video = self.model.video
+        if video is None or self._finding is not None or self._run is not None:
+            if self._run is not None:
+                self.model.events.message.emit("A tracking run is in progress (Esc cancels it).")
+            return False
+        self._settle_previous()
+        make = self._engine_factory()
+        frames = WorkerFrames(video.frames, self.model.frame_count)
+
+        def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+            try:
+                return make().ground(frames.frame(index), text)
+            finally:
+                frames.close()
+
+        task = Task(work, self, self._pool)
+        task.finished.connect(lambda found: self._found(index, found))
+        task.failed.connect(self._not_found)
+        self._finding = task
+        self.statusChanged.emit(f"{self.describe_engine()} · finding the target…")
+        task.start()
+        return True
+
+    def _found(self, index: int, found: Any) -> None:
+        self._finding = None
+        self._emit_status()
+        self.model.propose_target(index, found.box, found.score)
+
+    def _not_found(self, message: str) -> None:
+        self._finding = None
+        self._emit_status()
+        self.model.events.message.emit(f"The target was not found: {message}")
+
+    def wait_finding(self, timeout: float = 60.0) -> bool:
+        task = self._finding
+        return True if task is None else task.wait(timeout)
 
     # ============================================================ evaluation
     def evaluate(self) -> bool:

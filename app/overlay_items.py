@@ -201,3 +201,37 @@ class ScoreMapItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(self._region)
+
+
+class ProposalItem(QGraphicsItem):
+    """A box an engine found from the description: dashed, with its confidence, until the
+    annotator accepts it or draws their own."""
+
+    COLOR = QColor("#e040fb")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rect: QRectF | None = None
+        self.setZValue(8)
+
+    def set_box(self, rect: QRectF | None) -> None:
+        self.prepareGeometryChange()
+        self._rect = rect
+        self.update()
+
+    def box(self) -> QRectF | None:
+        return self._rect
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return QRectF() if self._rect is None else self._rect.adjusted(-2, -2, 2, 2)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        if self._rect is None:
+            return
+        pen = QPen(self.COLOR, 2, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)  # the same width at every zoom
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(self._rect)

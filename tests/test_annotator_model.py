@@ -18,6 +18,7 @@ from costcore.annotator.export import ExportOptions, export_annotation
 from costcore.assist.flags import FlagReason
 from costcore.assist.jobs import EngineRunner
 from costcore.assist.plan import Extent
+from costcore.boxes import Box
 from costcore.engines import registry
 from costcore.engines.registry import EngineInfo
 from costcore.formats import read_sequence
@@ -224,3 +225,57 @@ def test_costcore_annotator_imports_no_qt() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class Finder(ScriptedEngine):
+    """Finds "the target" where the test says; can_ground like UVLTrack."""
+
+    can_ground = True
+    found = Box(30.0, 12.0, 9.0, 7.0)
+
+    def ground(self, frame, text):
+        from costcore.engines.base import GroundingResult
+
+        return GroundingResult(self.found, 0.8)
+
+
+def test_finding_the_target_is_a_proposal_the_annotator_accepts_or_redraws(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setitem(
+        registry._ENGINES, "finder", EngineInfo("finder", "test", Finder, can_ground=True)
+    )
+    model = open_model(tmp_path, make_image_folder(tmp_path / "clip", 6))
+    messages: list[str] = []
+    model.events.message.connect(messages.append)
+    asked: list[tuple[int, str]] = []
+
+    def finder(index: int, text: str) -> bool:
+        asked.append((index, text))
+        found = Finder().ground(model.video.source.frame(index), text)
+        model.propose_target(index, found.box, found.score)
+        return True
+
+    model.find_target_job = finder
+    assert not model.find_target()  # scripted cannot ground: said, nothing asked
+    assert "cannot find a target from a sentence" in messages[-1] and asked == []
+    model.set_engine("finder")
+    assert not model.find_target()  # no description yet
+    assert "Write the description first" in messages[-1]
+    model.set_language("the small grey square")
+    model.set_index(2)
+    assert model.find_target()
+    assert asked == [(2, "the small grey square")]
+    assert model.proposal is not None and model.proposal.index == 2
+    assert model.overlay(2).proposal == tuple(Finder.found)
+    assert model.overlay(3).proposal is None
+    assert model.annotation.frame(2).box is None  # a proposal, not an edit
+    assert "Ctrl+Enter accepts" in messages[-1]
+    model.accept_proposal()
+    assert tuple(model.annotation.frame(2).box) == tuple(Finder.found)
+    assert model.annotation.frame(2).provenance is Provenance.KEYFRAME
+    assert model.proposal is None and model.overlay(2).proposal is None
+    # a box drawn on the proposal's frame replaces the proposal
+    model.find_target(4)
+    model.set_box(4, (1.0, 1.0, 5.0, 5.0))
+    assert model.proposal is None and tuple(model.annotation.frame(4).box) == (1, 1, 5, 5)

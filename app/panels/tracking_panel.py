@@ -105,6 +105,17 @@ class TrackingPanel(QWidget):
             "Track forward from the keyframe before and backward from the keyframe after, "
             "and combine the two runs per frame (B)"
         )
+        self.find = QPushButton("Find the target from the description")
+        self.find.setToolTip(
+            "Engines that can find a target from a sentence (UVLTrack) propose its box on this "
+            "frame; accept it (Ctrl+Enter) or draw your own (Ctrl+Shift+F)"
+        )
+        self.accept = QPushButton("Accept the proposed box")
+        self.accept.setToolTip("The proposed box becomes this frame's keyframe (Ctrl+Enter)")
+        policy = self.accept.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # appearing must not move the docks below
+        self.accept.setSizePolicy(policy)
+        self.accept.setVisible(False)
         self.repropagate = QCheckBox("Re-propagate after a correction")
         self.repropagate.setToolTip(
             "Correcting a box makes it a keyframe and re-tracks the frames up to the next keyframe"
@@ -157,6 +168,8 @@ class TrackingPanel(QWidget):
         buttons.addWidget(self.backward, 0, 0)
         buttons.addWidget(self.forward, 0, 1)
         buttons.addWidget(self.fill, 1, 0, 1, 2)
+        buttons.addWidget(self.find, 2, 0)
+        buttons.addWidget(self.accept, 2, 1)
         options = QGridLayout()
         options.addWidget(self.repropagate, 0, 0, 1, 2)
         options.addWidget(self.stop_at_flag, 1, 0)
@@ -197,6 +210,11 @@ class TrackingPanel(QWidget):
         self.forward.clicked.connect(lambda: self._track(False))
         self.backward.clicked.connect(lambda: self._track(True))
         self.fill.clicked.connect(lambda: model.fill_segment())
+        self.find.clicked.connect(lambda: model.find_target())
+        self.accept.clicked.connect(lambda: model.accept_proposal())
+        model.events.proposal_changed.connect(
+            lambda: self.accept.setVisible(model.proposal is not None)
+        )
         self.cancel.clicked.connect(lambda: runner.cancel())
         self.evaluate.clicked.connect(self._evaluate_clicked)
         runner.busyChanged.connect(self.set_busy)
@@ -223,6 +241,7 @@ class TrackingPanel(QWidget):
         self.stop_at_flag.setChecked(model.stop_at_flag)
         self.threshold.setValue(model.flag_rules.score_threshold)
         self._describe_weights()
+        self._describe_finding()
 
     def _track(self, backwards: bool) -> None:
         extent, count = self.extent_choice()
@@ -233,6 +252,18 @@ class TrackingPanel(QWidget):
         self.model.set_engine(self.engine.currentData())
         self.weights.setText(self.model.engine.current_weights())
         self._describe_weights()
+        self._describe_finding()
+
+    def _describe_finding(self) -> None:
+        """Find the target only with an engine that can (the registry says which)."""
+        info = self.model.engine.info()
+        can = info is not None and info.can_ground
+        self.find.setEnabled(can)
+        self.find.setToolTip(
+            "Propose the box the description points to on this frame (Ctrl+Shift+F)"
+            if can
+            else self.model.find_target_problem()
+        )
 
     def _describe_weights(self) -> None:
         """Placeholder, tooltip and menu of the weights chooser, from the engine registry."""
@@ -288,6 +319,10 @@ class TrackingPanel(QWidget):
         self.cancel.setVisible(busy)
         for widget in (self.forward, self.backward, self.fill, self.engine, self.device):
             widget.setEnabled(not busy)
+        if not busy:
+            self._describe_finding()
+        else:
+            self.find.setEnabled(False)
         self.weights_button.setEnabled(not busy)
 
     def set_progress(self, done: int, total: int) -> None:

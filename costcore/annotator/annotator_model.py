@@ -38,11 +38,14 @@ from costcore.annotator.engine_settings import EngineSettings, engine_choices
 from costcore.annotator.events import Event
 from costcore.annotator.overlay import FrameOverlay, frame_overlay
 from costcore.annotator.session_opening import OpenedVideo, OpenResult, settle
+from costcore.annotator.target_proposal import TargetProposal
 from costcore.assist.flags import FlagRules
 from costcore.assist.interrupted import RUN_KEY, RunRecord
 from costcore.assist.plan import Extent
 from costcore.assist.scoremaps import StoredMap
 from costcore.assist.state import STATE_FILE, AssistState
+from costcore.boxes import Box
+from costcore.engines.registry import engine_info, grounding_engines
 from costcore.errors import CostcoreError
 from costcore.language import LanguageError
 
@@ -83,6 +86,8 @@ class ModelEvents:
         self.edit_starting = Event("edit_starting")
         #: the app's state worth saving changed without an edit (e.g. a run's record)
         self.state_changed = Event("state_changed")
+        #: a box found from the description was proposed, accepted or dismissed
+        self.proposal_changed = Event("proposal_changed")
 
 
 class AnnotatorModel:
@@ -111,6 +116,11 @@ class AnnotatorModel:
         #: runs an automatic job; False when it could not start. The app installs its threaded
         #: runner; the default refuses (nothing can run without one).
         self.run_job: Callable[[AssistJob], bool] = self._no_runner
+        #: asks the engine where the description puts the target in frame ``index``; the
+        #: answer comes back through :meth:`propose_target`. The app installs its worker.
+        self.find_target_job: Callable[[int, str], bool] = self._no_finder
+        #: a box found from the description, waiting for the annotator (accept or redraw)
+        self.proposal: TargetProposal | None = None
         self._review_target: int | None = None
 
     # ============================================================ the open video
@@ -197,7 +207,7 @@ class AnnotatorModel:
         self.events.closing.emit()
         self.save_state()
         self.video.source.close()
-        self.video, self.assist = None, None
+        self.video, self.assist, self.proposal = None, None, None
 
     def save_state(self) -> None:
         """Write the assist state (diagnostics, score maps) beside the session."""
@@ -236,6 +246,8 @@ class AnnotatorModel:
         flag = None if self.assist is None else self.assist.queue.get(index)
         if flag is not None:
             overlay.flag = flag.describe()
+        if self.proposal is not None and self.proposal.index == index:
+            overlay.proposal = tuple(self.proposal.box)
         return overlay
 
     def score_map(self, index: int) -> StoredMap | None:
@@ -288,6 +300,8 @@ class AnnotatorModel:
         merge = f"keys:{index}" if kind in ("nudge", "size") else None
         command = SetBox(index, tuple(box), Provenance.KEYFRAME, merge_key=merge, text=text)
         change = self.push(command, "box")
+        if change is not None and self.proposal is not None and self.proposal.index == index:
+            self.dismiss_proposal()  # a box drawn there replaces the proposal
         if change is not None and self.repropagate:
             self.events.corrected.emit(index)
         return change
@@ -444,6 +458,60 @@ class AnnotatorModel:
 
     def _no_runner(self, job: AssistJob) -> bool:
         self.events.message.emit(f"{job.text}: nothing can run tracking jobs here.")
+        return False
+
+    # ============================================================ finding the target
+    def find_target_problem(self) -> str:
+        """Why "Find the target" cannot run now ("" when it can): the engine must be able to
+        find a target from a sentence, have its weights, and the video a description."""
+        info = self.engine.info()
+        if info is None or not info.can_ground:
+            able = ", ".join(engine_info(name).display_name for name in grounding_engines())
+            return (
+                f"{self.engine.label} cannot find a target from a sentence "
+                f"(engines that can: {able or 'none'})."
+            )
+        problem = self.engine.cannot_start()
+        if problem:
+            return problem
+        if self.annotation is None or not self.annotation.language.strip():
+            return "Write the description first: the engine finds the target it describes."
+        return ""
+
+    def find_target(self, index: int | None = None) -> bool:
+        """Ask the engine where the description puts the target in frame ``index`` (default:
+        the current one). The answer is a proposal (:attr:`proposal`), not an edit."""
+        index = self.index if index is None else index
+        problem = self.find_target_problem()
+        if problem:
+            self.events.message.emit(problem)
+            return False
+        assert self.annotation is not None
+        return self.find_target_job(index, self.annotation.language)
+
+    def propose_target(self, index: int, box: Iterable[float], score: float | None) -> None:
+        """An engine found the target: show its box on frame ``index`` for the annotator."""
+        if not 0 <= index < self.frame_count:
+            return
+        self.proposal = TargetProposal(index, Box(*box), score, self.engine.name)
+        self.events.proposal_changed.emit()
+        self.events.message.emit(self.proposal.describe())
+
+    def accept_proposal(self) -> Change | None:
+        """The proposed box becomes the frame's keyframe (one undoable edit)."""
+        proposal = self.proposal
+        if proposal is None:
+            self.events.message.emit("No proposed box to accept: use Find the target first.")
+            return None
+        return self.set_box(proposal.index, proposal.box, "draw")
+
+    def dismiss_proposal(self) -> None:
+        if self.proposal is not None:
+            self.proposal = None
+            self.events.proposal_changed.emit()
+
+    def _no_finder(self, index: int, text: str) -> bool:
+        self.events.message.emit("Nothing can run the engine here to find the target.")
         return False
 
     # ============================================================ flags and settings

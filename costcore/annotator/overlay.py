@@ -21,7 +21,8 @@ class FrameOverlay:
     """The overlay of frame ``index``. Boxes are ``(x, y, w, h)`` in image coordinates;
     ``previous``/``next`` are the boxes of the frames just before and after (ghosts);
     ``trail`` is the centres of nearby frames in time order with the current frame at
-    ``current_at`` (-1 when it has no box); ``flag`` describes a review flag ("" if none)."""
+    ``current_at`` (-1 when it has no box); ``flag`` describes a review flag ("" if none);
+    ``proposal`` is a box found from the description, waiting to be accepted or redrawn."""
 
     index: int
     box: BoxTuple | None = None
@@ -32,6 +33,8 @@ class FrameOverlay:
     next: BoxTuple | None = None
     trail: list[tuple[float, float]] = field(default_factory=list)
     current_at: int = -1
+    #: a box an engine proposes for this frame from the description (not annotated yet)
+    proposal: BoxTuple | None = None
 
 
 def frame_overlay(
