@@ -28,11 +28,13 @@ from typing import Any
 
 from costcore.engines.checkpoint_files import (
     CheckpointLocation,
+    checkpoint_summary,
     config_values,
     load_strict,
     locate_checkpoint,
     read_checkpoint,
 )
+from costcore.engines.engine_device import engine_device
 from costcore.engines.errors import CheckpointError, EngineError
 from costcore.engines.uvltrack.config import PRESETS, UVLTrackConfig
 from costcore.errors import FormatError
@@ -139,11 +141,8 @@ def load_uvltrack(
     load_strict(network, location.file, state, "the UVLTrack network", UVLTrackNet.OPTIONAL_BUFFERS)
     network = network.to(torch.device(device)).eval()
     tokenizer = _tokenizer(text_dir)
-    summary = (
-        f"{report.path.name}: ViT {cfg.embed_dim}x{cfg.depth}, "
-        f"{report.parameter_count / 1e6:.2f} M values, sha256 {report.sha256[:12]}"
-        + ("" if tokenizer is not None else "; no tokenizer: box only")
-    )
+    note = "" if tokenizer is not None else "no tokenizer: box only"
+    summary = checkpoint_summary(report, f"ViT {cfg.embed_dim}x{cfg.depth}", note)
     return network, tokenizer, summary
 
 
@@ -155,20 +154,10 @@ def create_uvltrack_engine(
     mode: str = "auto",
 ):
     """Registry factory for ``"uvltrack"``: ``weights`` is a checkpoint file or folder."""
-    try:
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-
-        from costcore.torch_device import resolve_device
-    except ImportError as error:
-        raise EngineError(f"the UVLTrack engine needs torch and transformers ({error})") from error
+    resolved = engine_device("UVLTrack", device, ("torch", "transformers"))
     from costcore.engines.uvltrack.tracker import MODES, UVLTrackTracker
 
     if mode not in MODES:
         raise EngineError(f"uvltrack: mode must be one of {', '.join(MODES)}, got {mode!r}")
-    try:
-        resolved = resolve_device(device)
-    except (ValueError, RuntimeError) as error:
-        raise EngineError(f"device {device!r}: {error}") from error
     network, tokenizer, summary = load_uvltrack(weights, config, text_model, str(resolved))
     return UVLTrackTracker(network, tokenizer, resolved, summary, mode=mode)

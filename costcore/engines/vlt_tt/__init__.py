@@ -23,6 +23,7 @@ from typing import Any
 
 from costcore.engines.checkpoint_files import (
     CheckpointLocation,
+    checkpoint_summary,
     config_error,
     config_values,
     folder_entry,
@@ -31,6 +32,7 @@ from costcore.engines.checkpoint_files import (
     read_checkpoint,
     rename_keys,
 )
+from costcore.engines.engine_device import engine_device
 from costcore.engines.errors import CheckpointError, EngineError
 from costcore.engines.vlt_tt.config import BENCHMARK_HYPERS, VLTTTConfig
 from costcore.errors import ConfigError, FormatError
@@ -177,12 +179,8 @@ def load_vlt_tt(
     load_strict(network, location.file, state, "the VLT_TT network", VLTTTNet.OPTIONAL_BUFFERS)
     network = network.to(torch.device(device)).eval()
     tokenizer = _tokenizer(text_dir)
-    summary = (
-        f"{report.path.name}: {report.parameter_count / 1e6:.2f} M values, "
-        f"sha256 {report.sha256[:12]}"
-        + ("" if tokenizer is not None else "; no tokenizer: visual tokens only")
-    )
-    return network, tokenizer, summary
+    note = "" if tokenizer is not None else "no tokenizer: visual tokens only"
+    return network, tokenizer, checkpoint_summary(report, note=note)
 
 
 def create_vlt_tt_engine(
@@ -193,18 +191,8 @@ def create_vlt_tt_engine(
     benchmark: str | None = None,
 ):
     """Registry factory for ``"vlt_tt"``: ``weights`` is a checkpoint file or folder."""
-    try:
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-
-        from costcore.torch_device import resolve_device
-    except ImportError as error:
-        raise EngineError(f"the VLT_TT engine needs torch and transformers ({error})") from error
+    resolved = engine_device("VLT_TT", device, ("torch", "transformers"))
     from costcore.engines.vlt_tt.tracker import VLTTTTracker
 
-    try:
-        resolved = resolve_device(device)
-    except (ValueError, RuntimeError) as error:
-        raise EngineError(f"device {device!r}: {error}") from error
     network, tokenizer, summary = load_vlt_tt(weights, config, text_model, benchmark, str(resolved))
     return VLTTTTracker(network, tokenizer, resolved, summary)
