@@ -269,7 +269,7 @@ def test_a_bare_checkpoint_reads_bert_off_the_weights_and_without_a_tokenizer_tr
     no tokenizer anywhere a box still works, a sentence is refused with the fix named."""
     import costcore.engines.uvltrack as uvl
 
-    monkeypatch.setattr(uvl, "_tokenizer", lambda text_dir: None)  # no HF cache lookup
+    monkeypatch.setattr(uvl, "load_bert_tokenizer", lambda text_dir: None)  # no HF cache lookup
     bare = tmp_path / CHECKPOINT
     torch.save({"net": {f"module.{k}": v for k, v in fixture_state().items()}}, bare)
     engine = create_engine("uvltrack", weights=bare, device="cpu", config=FIXTURE / "config.json")

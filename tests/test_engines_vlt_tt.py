@@ -173,7 +173,7 @@ def test_authors_prefixes_load_and_without_a_tokenizer_text_is_refused(
     takes BERT's shape from the weights; without a tokenizer only visual tokens work."""
     import costcore.engines.vlt_tt as vlt
 
-    monkeypatch.setattr(vlt, "_tokenizer", lambda text_dir: None)  # no HF cache lookup
+    monkeypatch.setattr(vlt, "load_bert_tokenizer", lambda text_dir: None)  # no HF cache lookup
     state = torch.load(FIXTURE / "VLT_TT_tiny.pth", weights_only=True)["state_dict"]
     bare = tmp_path / "VLT_TT.pth"
     torch.save({f"module.{key}": value for key, value in state.items()}, bare)

@@ -30,6 +30,7 @@ import torch
 from costcore.boxes import Box
 from costcore.crops.ostrack import clip_box, sample_target
 from costcore.engines.base import GroundingResult, TrackerEngine, TrackResult, check_rgb_frame
+from costcore.engines.bert_text import bert_token_ids
 from costcore.engines.errors import EngineError
 from costcore.engines.uvltrack.config import UVLTrackConfig
 from costcore.engines.uvltrack.crops import (
@@ -240,14 +241,7 @@ class UVLTrackTracker(TrackerEngine):
                 "uvltrack: a sentence needs BERT's tokenizer; pass text_model=<folder with "
                 "vocab.txt> or put one in the weights folder's 'bert' subfolder"
             )
-        tok = self.tokenizer
-        pieces = tok.tokenize(text)[: limit - 2]
-        token_ids = [tok.cls_token_id, *tok.convert_tokens_to_ids(pieces), tok.sep_token_id]
-        padding = limit - len(token_ids)
-        ids = torch.tensor([token_ids + [0] * padding], dtype=torch.long, device=self._device)
-        mask = torch.tensor(
-            [[1] * len(token_ids) + [0] * padding], dtype=torch.long, device=self._device
-        )
+        ids, mask = bert_token_ids(self.tokenizer, text, limit, self._device)
         return self.network.backbone.encode_text(ids, mask)
 
     def _normalise(self, patch: np.ndarray) -> torch.Tensor:

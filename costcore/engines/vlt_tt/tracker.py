@@ -25,6 +25,7 @@ import torch
 from costcore.boxes import Box
 from costcore.crops.pysot import pysot_crop
 from costcore.engines.base import TrackerEngine, TrackResult, check_rgb_frame
+from costcore.engines.bert_text import bert_token_ids
 from costcore.engines.errors import EngineError
 from costcore.engines.vlt_tt.config import VLTTTConfig
 from costcore.engines.vlt_tt.network import VLTTTNet
@@ -205,14 +206,7 @@ class VLTTTTracker(TrackerEngine):
                 "vlt_tt: a description needs BERT's tokenizer; pass text_model=<folder with "
                 "vocab.txt> or put one in the weights folder's 'bert' subfolder"
             )
-        tok = self.tokenizer
-        limit = self.config.max_text_tokens
-        pieces = tok.tokenize(text)[: limit - 2]
-        ids = [tok.cls_token_id, *tok.convert_tokens_to_ids(pieces), tok.sep_token_id]
-        padding = limit - len(ids)
-        input_ids = torch.tensor([ids + [0] * padding], dtype=torch.long, device=self._device)
-        mask = torch.tensor([[1] * len(ids) + [0] * padding], dtype=torch.long, device=self._device)
-        return input_ids, mask
+        return bert_token_ids(self.tokenizer, text, self.config.max_text_tokens, self._device)
 
     def _to_tensor(self, patch: np.ndarray) -> torch.Tensor:
         """uint8 HxWx3 -> ``(x * (1/255)).clamp(0, 1)``, ImageNet-normalised, (1, 3, H, W).
