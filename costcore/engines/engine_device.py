@@ -33,3 +33,12 @@ def engine_device(
         return resolve_device(device)
     except (ValueError, RuntimeError) as error:
         raise EngineError(f"device {device!r}: {error}") from error
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work, so a stage's timing is its work, not its launch
+    (CUDA runs asynchronously; the CPU needs no wait)."""
+    if device.type == "cuda":
+        import torch
+
+        torch.cuda.synchronize(device)

@@ -24,7 +24,7 @@ import torch
 
 from costcore.boxes import Box
 from costcore.crops.pysot import pysot_crop
-from costcore.engines.base import TrackerEngine, TrackResult, check_rgb_frame
+from costcore.engines.base import TrackerEngine, TrackResult, check_initial_box, check_rgb_frame
 from costcore.engines.bert_text import bert_token_ids
 from costcore.engines.errors import EngineError
 from costcore.engines.vlt_tt.config import VLTTTConfig
@@ -77,9 +77,7 @@ class VLTTTTracker(TrackerEngine):
     # --- engine interface ----------------------------------------------------------------------
     def initialize(self, frame: np.ndarray, box: Box, text: str = "") -> None:
         frame = check_rgb_frame(frame)
-        box = Box(*(float(v) for v in box))
-        if not box.is_valid():
-            raise EngineError(f"vlt_tt: the initial box must have a positive size, got {box}")
+        box = check_initial_box(self.name, box)  # SOTS does not ask it to overlap the frame
         cfg = self.config
         start = time.perf_counter()
         self._template = None  # a failed initialisation leaves no half-set state to track
