@@ -47,6 +47,17 @@ def airplane_1() -> Path:
     return shared_sequence("airplane-1")
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op torch thread for a module's tests: fast and steady on a shared machine.
+    Heavy modules opt in with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def read_only_folder(tmp_path: Path) -> Path:
     """A folder no new file can be made in, even as root (then it is made immutable)."""

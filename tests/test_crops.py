@@ -135,3 +135,15 @@ def test_pysot_crop_is_the_authors_padded_cut(width, height, cx, cy, side, outpu
     expected = _pad_everything_then_cut(image, (cx, cy), output_size, side, fill)
     assert patch.dtype == np.uint8 and np.array_equal(patch, expected)
     assert cut.region.w == side and cut.region.x == math.floor(cx - (side + 1) / 2 + 0.5)
+
+
+def test_ostrack_box_found_in_the_crop_maps_back_around_the_previous_centre() -> None:
+    """OSTrack's ``map_box_back``: the crop's centre is the previous box's centre."""
+    from costcore.crops.ostrack import map_box_back
+
+    previous = (100.0, 50.0, 40.0, 20.0)  # centre (120, 60)
+    search_size, resize_factor = 256, 4.0  # a 64 px crop: its centre is 32 frame px in
+    unmoved = map_box_back((32.0, 32.0, 40.0, 20.0), previous, search_size, resize_factor)
+    assert unmoved == [100.0, 50.0, 40.0, 20.0]
+    moved = map_box_back((40.0, 28.0, 10.0, 12.0), previous, search_size, resize_factor)
+    assert moved == [123.0, 50.0, 10.0, 12.0]  # centre (128, 56): 8 right, 4 up

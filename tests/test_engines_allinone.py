@@ -40,8 +40,6 @@ Our engine reproduces both runs exactly (0.0 px) on the CPU; the test allows 0.0
 
 from __future__ import annotations
 
-import os
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -49,43 +47,21 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from costcore.boxes import Box  # noqa: E402
-from costcore.engines import EngineError, WeightsError, available_engines, create_engine  # noqa: E402
+from costcore.engines import EngineError, available_engines, create_engine  # noqa: E402
 from costcore.engines.allinone import AllInOneConfig, load_allinone  # noqa: E402
 from costcore.engines.allinone.network import AllInOneNet  # noqa: E402
 from costcore.engines.errors import CheckpointError  # noqa: E402
-from costcore.errors import FormatError  # noqa: E402
-from costcore.formats import read_sequence  # noqa: E402
-from costcore.video import open_frame_source  # noqa: E402
+from tests import engine_helpers as helpers  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "allinone"
 TEXT = "a man in a black shirt crossing the street"
 TOLERANCE = 0.05  # pixels
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: fast and steady on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def reference(run: str) -> np.ndarray:
-    return np.loadtxt(FIXTURE / f"boxes_{run}.txt", delimiter=",")
-
-
-def track(engine, sequence_dir: Path, frames: int, text: str) -> tuple[np.ndarray, list]:
-    from costcore.engines.frame_loop import track_frames
-
-    sequence = read_sequence(sequence_dir)
-    source = open_frame_source(sequence.frames[:frames])
-    try:
-        steps = list(track_frames(engine, source, Box(*sequence.boxes[0]), text))
-    finally:
-        source.close()
-    return np.array([step.result.box for step in steps]), [step.result for step in steps[1:]]
+    return helpers.reference_boxes(FIXTURE, run)
 
 
 @pytest.mark.parametrize(
@@ -95,11 +71,10 @@ def track(engine, sequence_dir: Path, frames: int, text: str) -> tuple[np.ndarra
 def test_boxes_match_the_authors_tracker(crossing: Path, run: str, text: str, config) -> None:
     expected = reference(run)
     engine = create_engine("allinone", weights=FIXTURE, device="cpu", config=config)
-    boxes, results = track(engine, crossing, len(expected), text)
-    assert boxes.shape == expected.shape == (25, 4)
-    error = np.abs(boxes - expected).max(axis=1)
-    assert error.max() <= TOLERANCE, f"frames off by more than {TOLERANCE} px: {error}"
-    for result in results:  # the confidence overlay's inputs
+    boxes, steps = helpers.track_sequence(engine, crossing, len(expected), text)
+    assert expected.shape == (25, 4)
+    helpers.assert_boxes_match(boxes, expected, TOLERANCE)
+    for result in (step.result for step in steps[1:]):  # the confidence overlay's inputs
         assert result.engine == "allinone" and 0.0 < result.score < 1.0
         assert result.score_map.shape == (16, 16) and result.score_map.dtype == np.float32
         assert result.search_region.w == result.search_region.h > 0
@@ -111,7 +86,7 @@ def test_the_words_do_not_matter_only_whether_there_are_any(crossing: Path) -> N
     runs = []
     for text in (TEXT, "white airplane", ""):
         engine = create_engine("allinone", weights=FIXTURE, device="cpu")
-        runs.append(track(engine, crossing, 6, text)[0])
+        runs.append(helpers.track_sequence(engine, crossing, 6, text)[0])
     assert np.array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
 
@@ -152,26 +127,13 @@ def test_registered_and_listed() -> None:
     engine = create_engine("allinone", weights=FIXTURE, device="cpu")
     assert engine.name == "allinone" and engine.yields_score_map and engine.device == "cpu"
     assert engine.describe().startswith("allinone (cpu) - allinone_tiny.pth")
-    with pytest.raises(EngineError, match="initialize"):
-        engine.step(np.zeros((32, 32, 3), np.uint8))
-    with pytest.raises(EngineError, match="positive size"):
-        engine.initialize(np.zeros((32, 32, 3), np.uint8), Box(4, 4, 0, 5), "")
-    with pytest.raises(EngineError, match="outside the frame"):
-        engine.initialize(np.zeros((32, 32, 3), np.uint8), Box(40, 4, 5, 5), "")
+    helpers.assert_refuses_to_step_or_start_badly(engine)
 
 
 def test_missing_and_corrupt_checkpoints_name_the_file(tmp_path: Path) -> None:
-    missing = tmp_path / "nowhere" / "OSTrack_ep0300.pth.tar"
-    with pytest.raises(WeightsError) as caught:
-        create_engine("allinone", weights=missing, device="cpu")
-    assert isinstance(caught.value, FormatError) and caught.value.path == missing
-    assert str(missing) in str(caught.value)
-
-    corrupt = tmp_path / "OSTrack_ep0300.pth.tar"
-    corrupt.write_bytes(b"PK\x03\x04 not really a checkpoint")
-    with pytest.raises(CheckpointError) as caught:
-        create_engine("allinone", weights=corrupt, device="cpu")
-    assert caught.value.path == corrupt
+    helpers.assert_missing_and_corrupt_files_are_named(
+        "allinone", tmp_path, "OSTrack_ep0300.pth.tar", b"PK\x03\x04 not really a checkpoint"
+    )
 
     empty = tmp_path / "empty-folder"
     empty.mkdir()
@@ -204,41 +166,17 @@ def test_strict_loading_names_missing_unexpected_and_misshapen_tensors(tmp_path:
         load_allinone(FIXTURE, config={"colour": "red"})
 
 
-class TrainerSettings:
-    """Stands in for the authors' pickled training settings (a class the loader never imports)."""
-
-    def __init__(self) -> None:
-        self.batch_size = 32
-
-
-class WritesMarker:
-    """A pickle payload that would run a shell command when unpickled by plain pickle."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch '{self.marker}'",))
-
-
 def test_foreign_objects_are_inert_and_code_is_never_run(tmp_path: Path) -> None:
     state = torch.load(FIXTURE / "allinone_tiny.pth", weights_only=True)["net"]
     marker = tmp_path / "pwned"
-    # a checkpoint like a real training one: weights plus pickled objects of foreign classes
     real_like = tmp_path / "with-settings.pth.tar"
-    torch.save(
-        {"net": state, "settings": TrainerSettings(), "hook": WritesMarker(marker)}, real_like
-    )
+    helpers.save_like_a_training_run(real_like, "net", state, marker)
     network, summary = load_allinone(real_like, config=FIXTURE / "config.json")
     assert isinstance(network, AllInOneNet) and "with-settings.pth.tar" in summary
     assert not marker.exists()
-
-    evil = tmp_path / "evil.pth"
-    evil.write_bytes(pickle.dumps({"net": WritesMarker(marker)}))
-    with pytest.raises(CheckpointError) as caught:
-        create_engine("allinone", weights=evil, device="cpu", config=FIXTURE / "config.json")
-    assert caught.value.path == evil
-    assert not marker.exists()
+    helpers.assert_code_in_a_pickle_never_runs(
+        "allinone", "net", tmp_path, config=FIXTURE / "config.json"
+    )
 
 
 def test_track_cli(crossing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -254,13 +192,5 @@ def test_track_cli(crossing: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_run_cli(tmp_path: Path) -> None:
-    from tests.batch_fakes import make_otb_sequence
-    from tests.test_cli_run import run_cli
-
-    data = tmp_path / "data"
-    make_otb_sequence(data, "square", 5, language="a bright square")
-    results = tmp_path / "results"
-    args = ["--dataset", str(data), "--results", str(results), "--engine", "allinone"]
-    assert run_cli(*args, "--weights", str(FIXTURE), "--device", "cpu") == 0
-    lines = (results / "allinone-allinone" / "square.txt").read_text().splitlines()
+    lines = helpers.run_cli_on_a_square(tmp_path, "allinone", FIXTURE, 5)
     assert len(lines) == 5 and lines[0] == "8.000,16.000,12.000,12.000"

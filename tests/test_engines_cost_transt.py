@@ -46,26 +46,18 @@ torch = pytest.importorskip("torch")
 
 from costcore.boxes import Box  # noqa: E402
 from costcore.engines import create_engine  # noqa: E402
-from costcore.engines.frame_loop import track_frames  # noqa: E402
-from costcore.formats import read_sequence  # noqa: E402
 from costcore.model import COSTConfig, COSTModel  # noqa: E402
-from costcore.video import open_frame_source  # noqa: E402
+from tests.engine_helpers import assert_boxes_match, reference_boxes, track_sequence  # noqa: E402
 from tests.transt_weights import random_transt_weights  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "transt"
 TOLERANCE = 0.05  # pixels
 CROSSING_WIDTH, CROSSING_HEIGHT = 360, 240
 
-pytestmark = pytest.mark.slow  # the full-size TransT-R50 on the CPU: about a minute
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: fast and steady on a shared machine (TransT's run used one)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = [
+    pytest.mark.slow,  # the full-size TransT-R50 on the CPU: about a minute
+    pytest.mark.usefixtures("one_torch_thread"),  # as TransT's reference run
+]
 
 
 @pytest.fixture(scope="module")
@@ -79,26 +71,19 @@ def transt_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _reference(run: str) -> np.ndarray:
-    return np.loadtxt(FIXTURE / f"boxes_{run}.txt", delimiter=",")
+    return reference_boxes(FIXTURE, run)
 
 
 def _track(weights: Path, sequence_dir: Path, first: np.ndarray, count: int) -> np.ndarray:
     engine = create_engine("transt", weights=weights, device="cpu")
-    source = open_frame_source(read_sequence(sequence_dir).frames[:count])
-    try:
-        steps = list(track_frames(engine, source, Box(*first), ""))
-    finally:
-        source.close()
-    return np.array([step.result.box for step in steps])
+    return track_sequence(engine, sequence_dir, count, "", Box(*first))[0]
 
 
 @pytest.mark.parametrize("run", ["crossing", "border"])
 def test_boxes_match_transt_s_own_tracker(crossing: Path, transt_file: Path, run: str) -> None:
     expected = _reference(run)
     boxes = _track(transt_file, crossing, expected[0], len(expected))
-    assert boxes.shape == expected.shape
-    error = np.abs(boxes - expected).max(axis=1)
-    assert error.max() <= TOLERANCE, f"frames off by more than {TOLERANCE} px: {error}"
+    assert_boxes_match(boxes, expected, TOLERANCE)
 
 
 def test_a_target_at_the_border_keeps_transt_s_unclipped_box(

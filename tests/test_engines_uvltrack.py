@@ -62,8 +62,6 @@ words are hidden from the image, so BERT cannot matter. The test allows 0.05 px.
 
 from __future__ import annotations
 
-import os
-import pickle
 import shutil
 from pathlib import Path
 
@@ -74,55 +72,28 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from costcore.boxes import Box  # noqa: E402
-from costcore.engines import (  # noqa: E402
-    EngineError,
-    WeightsError,
-    available_engines,
-    create_engine,
-    engine_info,
-)
+from costcore.engines import EngineError, available_engines, create_engine, engine_info  # noqa: E402
 from costcore.engines.errors import CheckpointError  # noqa: E402
 from costcore.engines.uvltrack import UVLTrackConfig, load_uvltrack  # noqa: E402
 from costcore.engines.uvltrack.network import UVLTrackNet  # noqa: E402
-from costcore.errors import FormatError  # noqa: E402
 from costcore.formats import read_sequence  # noqa: E402
 from costcore.video import open_frame_source  # noqa: E402
+from tests import engine_helpers as helpers  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "uvltrack"
 CHECKPOINT = "UVLTrack_ep0300.pth.tar"
 TEXT = "a man in a black shirt crossing the street"
 TOLERANCE = 0.05  # pixels
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: fast and steady on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def reference(mode: str) -> np.ndarray:
-    return np.loadtxt(FIXTURE / f"boxes_{mode}.txt", delimiter=",")
+    return helpers.reference_boxes(FIXTURE, mode)
 
 
 def fixture_state() -> dict:
     return torch.load(FIXTURE / CHECKPOINT, weights_only=True)["net"]
-
-
-def track(engine, sequence_dir: Path, frames: int, text: str, box=...):  # noqa: ANN001
-    """Boxes and results of a run from ``box`` (default: the first gt box; None: grounded)."""
-    from costcore.engines.frame_loop import track_frames
-
-    sequence = read_sequence(sequence_dir)
-    source = open_frame_source(sequence.frames[:frames])
-    start = Box(*sequence.boxes[0]) if box is ... else box
-    try:
-        steps = list(track_frames(engine, source, start, text))
-    finally:
-        source.close()
-    return np.array([step.result.box for step in steps]), steps
 
 
 @pytest.mark.parametrize(
@@ -133,10 +104,9 @@ def track(engine, sequence_dir: Path, frames: int, text: str, box=...):  # noqa:
 def test_boxes_match_the_authors_tracker(crossing: Path, mode: str, text: str, box) -> None:
     expected = reference(mode)
     engine = create_engine("uvltrack", weights=FIXTURE, device="cpu")
-    boxes, steps = track(engine, crossing, len(expected), text, box)
-    assert boxes.shape == expected.shape == (30, 4)
-    error = np.abs(boxes - expected).max(axis=1)
-    assert error.max() <= TOLERANCE, f"frames off by more than {TOLERANCE} px: {error}"
+    boxes, steps = helpers.track_sequence(engine, crossing, len(expected), text, box)
+    assert expected.shape == (30, 4)
+    helpers.assert_boxes_match(boxes, expected, TOLERANCE)
     first = steps[0]
     assert first.grounded == (mode == "nl")
     if mode == "nl":  # the box came from the sentence, with the engine's confidence
@@ -156,7 +126,7 @@ def test_boxes_match_the_authors_tracker(crossing: Path, mode: str, text: str, b
 def test_the_modes_differ_and_bbox_mode_ignores_the_sentence(crossing: Path) -> None:
     """BBOX with a sentence given still tracks by the box alone; the modes are not the same."""
     ignoring = create_engine("uvltrack", weights=FIXTURE, device="cpu", mode="bbox")
-    boxes, _ = track(ignoring, crossing, 30, TEXT)
+    boxes, _ = helpers.track_sequence(ignoring, crossing, 30, TEXT)
     assert np.abs(boxes - reference("bbox")).max() <= TOLERANCE
     assert np.abs(reference("bbox") - reference("nlbbox")).max() > 1.0
     assert np.abs(reference("nlbbox")[1:] - reference("nl")[1:]).max() > 1.0
@@ -177,7 +147,7 @@ def test_the_prompts_are_renewed_at_frame_20(crossing: Path) -> None:
         "uvltrack", weights=FIXTURE, device="cpu", config={"update_interval": 999}
     )
     assert engine.config.embed_dim == 32  # the folder's config, one field overridden
-    boxes, _ = track(engine, crossing, 30, TEXT)
+    boxes, _ = helpers.track_sequence(engine, crossing, 30, TEXT)
     expected = reference("nlbbox")
     assert np.abs(boxes[:21] - expected[:21]).max() <= TOLERANCE
     assert np.abs(boxes[21:] - expected[21:]).max() > 10.0
@@ -254,12 +224,7 @@ def test_registered_and_listed() -> None:
     engine = create_engine("uvltrack", weights=FIXTURE, device="cpu")
     assert engine.name == "uvltrack" and engine.yields_score_map and engine.can_ground
     assert engine.describe().startswith(f"uvltrack (cpu) - {CHECKPOINT}: ViT 32x4")
-    with pytest.raises(EngineError, match="initialize"):
-        engine.step(np.zeros((32, 32, 3), np.uint8))
-    with pytest.raises(EngineError, match="positive size"):
-        engine.initialize(np.zeros((32, 32, 3), np.uint8), Box(4, 4, 0, 5), "")
-    with pytest.raises(EngineError, match="outside the frame"):
-        engine.initialize(np.zeros((32, 32, 3), np.uint8), Box(40, 4, 5, 5), "")
+    helpers.assert_refuses_to_step_or_start_badly(engine)
 
 
 def test_a_bare_checkpoint_reads_bert_off_the_weights_and_without_a_tokenizer_tracks_boxes(
@@ -269,7 +234,7 @@ def test_a_bare_checkpoint_reads_bert_off_the_weights_and_without_a_tokenizer_tr
     no tokenizer anywhere a box still works, a sentence is refused with the fix named."""
     import costcore.engines.uvltrack as uvl
 
-    monkeypatch.setattr(uvl, "_tokenizer", lambda text_dir: None)  # no HF cache lookup
+    monkeypatch.setattr(uvl, "load_bert_tokenizer", lambda text_dir: None)  # no HF cache lookup
     bare = tmp_path / CHECKPOINT
     torch.save({"net": {f"module.{k}": v for k, v in fixture_state().items()}}, bare)
     engine = create_engine("uvltrack", weights=bare, device="cpu", config=FIXTURE / "config.json")
@@ -284,17 +249,10 @@ def test_a_bare_checkpoint_reads_bert_off_the_weights_and_without_a_tokenizer_tr
 
 
 def test_missing_and_corrupt_checkpoints_name_the_file(tmp_path: Path) -> None:
-    missing = tmp_path / "nowhere" / CHECKPOINT
-    with pytest.raises(WeightsError) as caught:
-        create_engine("uvltrack", weights=missing, device="cpu")
-    assert isinstance(caught.value, FormatError) and caught.value.path == missing
-    assert str(missing) in str(caught.value)
-
-    corrupt = tmp_path / CHECKPOINT
-    corrupt.write_bytes(b"\x80\x02}q\x00(X")  # a truncated pickle
-    with pytest.raises(CheckpointError) as caught:
-        create_engine("uvltrack", weights=corrupt, device="cpu")
-    assert caught.value.path == corrupt
+    truncated_pickle = b"\x80\x02}q\x00(X"
+    helpers.assert_missing_and_corrupt_files_are_named(
+        "uvltrack", tmp_path, CHECKPOINT, truncated_pickle
+    )
 
     empty = tmp_path / "empty-folder"
     empty.mkdir()
@@ -337,41 +295,17 @@ def test_strict_loading_names_missing_unexpected_and_misshapen_tensors(tmp_path:
         load_uvltrack(FIXTURE, config={"fusion_layers": [1, 3]})
 
 
-class TrainerSettings:
-    """Stands in for the authors' pickled training settings (a class the loader never imports)."""
-
-    def __init__(self) -> None:
-        self.batch_size = 8
-
-
-class WritesMarker:
-    """A pickle payload that would run a shell command when unpickled by plain pickle."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch '{self.marker}'",))
-
-
 def test_foreign_objects_are_inert_and_code_is_never_run(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     folder = tmp_path / "like-a-training-save"
     shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns("*.tar", "boxes_*"))
-    torch.save(
-        {"net": fixture_state(), "settings": TrainerSettings(), "hook": WritesMarker(marker)},
-        folder / CHECKPOINT,
-    )
+    helpers.save_like_a_training_run(folder / CHECKPOINT, "net", fixture_state(), marker)
     network, tokenizer, summary = load_uvltrack(folder)
     assert isinstance(network, UVLTrackNet) and tokenizer is not None and CHECKPOINT in summary
     assert not marker.exists()
-
-    evil = tmp_path / "evil.pth"
-    evil.write_bytes(pickle.dumps({"net": WritesMarker(marker)}))
-    with pytest.raises(CheckpointError) as caught:
-        create_engine("uvltrack", weights=evil, device="cpu", config=FIXTURE / "config.json")
-    assert caught.value.path == evil
-    assert not marker.exists()
+    helpers.assert_code_in_a_pickle_never_runs(
+        "uvltrack", "net", tmp_path, config=FIXTURE / "config.json"
+    )
 
 
 def test_track_cli_box_and_sentence_modes(
@@ -397,15 +331,7 @@ def test_track_cli_box_and_sentence_modes(
 
 
 def test_run_cli(tmp_path: Path) -> None:
-    from tests.batch_fakes import make_otb_sequence
-    from tests.test_cli_run import run_cli
-
-    data = tmp_path / "data"
-    make_otb_sequence(data, "square", 4, language="a small car")
-    results = tmp_path / "results"
-    args = ["--dataset", str(data), "--results", str(results), "--engine", "uvltrack"]
-    assert run_cli(*args, "--weights", str(FIXTURE), "--device", "cpu") == 0
-    lines = (results / "uvltrack-uvltrack" / "square.txt").read_text().splitlines()
+    lines = helpers.run_cli_on_a_square(tmp_path, "uvltrack", FIXTURE, 4)
     assert len(lines) == 4 and lines[0] == "8.000,16.000,12.000,12.000"
 
 

@@ -48,8 +48,6 @@ transformers 5 here, 4.30 there); the test allows 0.05 px.
 
 from __future__ import annotations
 
-import os
-import pickle
 import shutil
 from pathlib import Path
 
@@ -60,42 +58,21 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from costcore.boxes import Box  # noqa: E402
-from costcore.engines import EngineError, WeightsError, available_engines, create_engine  # noqa: E402
+from costcore.engines import EngineError, available_engines, create_engine  # noqa: E402
 from costcore.engines.errors import CheckpointError  # noqa: E402
 from costcore.engines.vlt_tt import VLTTTConfig, load_vlt_tt  # noqa: E402
 from costcore.engines.vlt_tt.network import VLTTTNet  # noqa: E402
-from costcore.errors import FormatError  # noqa: E402
-from costcore.formats import read_sequence  # noqa: E402
-from costcore.video import open_frame_source  # noqa: E402
+from tests import engine_helpers as helpers  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "vlt_tt"
 TEXT = "a man in a black shirt crossing the street"
 TOLERANCE = 0.05  # pixels
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: fast and steady on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def reference(run: str) -> np.ndarray:
-    return np.loadtxt(FIXTURE / f"boxes_{run}.txt", delimiter=",")
-
-
-def track(engine, sequence_dir: Path, frames: int, text: str) -> tuple[np.ndarray, list]:
-    from costcore.engines.frame_loop import track_frames
-
-    sequence = read_sequence(sequence_dir)
-    source = open_frame_source(sequence.frames[:frames])
-    try:
-        steps = list(track_frames(engine, source, Box(*sequence.boxes[0]), text))
-    finally:
-        source.close()
-    return np.array([step.result.box for step in steps]), [step.result for step in steps[1:]]
+    return helpers.reference_boxes(FIXTURE, run)
 
 
 @pytest.mark.parametrize(
@@ -104,10 +81,10 @@ def track(engine, sequence_dir: Path, frames: int, text: str) -> tuple[np.ndarra
 def test_boxes_match_the_authors_tracker(crossing: Path, run: str, text: str, benchmark: str):
     expected = reference(run)
     engine = create_engine("vlt_tt", weights=FIXTURE, device="cpu", benchmark=benchmark)
-    boxes, results = track(engine, crossing, len(expected), text)
-    assert boxes.shape == expected.shape == (25, 4)
-    error = np.abs(boxes - expected).max(axis=1)
-    assert error.max() <= TOLERANCE, f"frames off by more than {TOLERANCE} px: {error}"
+    boxes, steps = helpers.track_sequence(engine, crossing, len(expected), text)
+    assert expected.shape == (25, 4)
+    helpers.assert_boxes_match(boxes, expected, TOLERANCE)
+    results = [step.result for step in steps[1:]]
     for result in results:  # the confidence overlay's inputs
         assert result.engine == "vlt_tt" and 0.0 < result.score < 1.0
         assert result.score_map.shape == (32, 32) and result.score_map.dtype == np.float32
@@ -160,10 +137,8 @@ def test_registered_and_listed() -> None:
     assert engine.name == "vlt_tt" and engine.yields_score_map and engine.device == "cpu"
     assert engine.describe().startswith("vlt_tt (cpu) - VLT_TT_tiny.pth")
     assert (engine.config.penalty_k, engine.config.lr) == (0.0, 1.0)  # LaSOT's, from config.json
-    with pytest.raises(EngineError, match="initialize"):
-        engine.step(np.zeros((32, 32, 3), np.uint8))
-    with pytest.raises(EngineError, match="positive size"):
-        engine.initialize(np.zeros((32, 32, 3), np.uint8), Box(4, 4, 5, -1), "")
+    # SOTS does not ask the first box to overlap the frame
+    helpers.assert_refuses_to_step_or_start_badly(engine, outside=False)
 
 
 def test_authors_prefixes_load_and_without_a_tokenizer_text_is_refused(
@@ -173,7 +148,7 @@ def test_authors_prefixes_load_and_without_a_tokenizer_text_is_refused(
     takes BERT's shape from the weights; without a tokenizer only visual tokens work."""
     import costcore.engines.vlt_tt as vlt
 
-    monkeypatch.setattr(vlt, "_tokenizer", lambda text_dir: None)  # no HF cache lookup
+    monkeypatch.setattr(vlt, "load_bert_tokenizer", lambda text_dir: None)  # no HF cache lookup
     state = torch.load(FIXTURE / "VLT_TT_tiny.pth", weights_only=True)["state_dict"]
     bare = tmp_path / "VLT_TT.pth"
     torch.save({f"module.{key}": value for key, value in state.items()}, bare)
@@ -190,16 +165,10 @@ def test_authors_prefixes_load_and_without_a_tokenizer_text_is_refused(
 
 
 def test_missing_and_corrupt_checkpoints_name_the_file(tmp_path: Path) -> None:
-    missing = tmp_path / "snapshot" / "VLT_TT.pth"
-    with pytest.raises(WeightsError) as caught:
-        create_engine("vlt_tt", weights=missing, device="cpu")
-    assert isinstance(caught.value, FormatError) and caught.value.path == missing
-
-    corrupt = tmp_path / "VLT_TT.pth"
-    corrupt.write_bytes(b"\x80\x02}q\x00(X")  # a truncated pickle
-    with pytest.raises(CheckpointError) as caught:
-        create_engine("vlt_tt", weights=corrupt, device="cpu")
-    assert caught.value.path == corrupt
+    truncated_pickle = b"\x80\x02}q\x00(X"
+    helpers.assert_missing_and_corrupt_files_are_named(
+        "vlt_tt", tmp_path, "VLT_TT.pth", truncated_pickle
+    )
 
     no_text_model = tmp_path / "folder"
     no_text_model.mkdir()
@@ -227,33 +196,16 @@ def test_strict_loading_names_missing_unexpected_and_misshapen_tensors(tmp_path:
     assert "head.class_embed.layers.2.bias (3,) != (2,)" in message
 
 
-class WritesMarker:
-    """A pickle payload that would run a shell command when unpickled by plain pickle."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch '{self.marker}'",))
-
-
-def test_code_in_a_checkpoint_is_never_run(tmp_path: Path) -> None:
+def test_foreign_objects_are_inert_and_code_is_never_run(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     state = torch.load(FIXTURE / "VLT_TT_tiny.pth", weights_only=True)["state_dict"]
-    folder = tmp_path / "with-optimizer"
+    folder = tmp_path / "like-a-training-save"
     shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns("*.pth", "boxes_*"))
-    torch.save({"state_dict": state, "arch": "VLT_TT", "hook": WritesMarker(marker)},
-               folder / "VLT_TT_tiny.pth")  # fmt: skip
+    helpers.save_like_a_training_run(folder / "VLT_TT_tiny.pth", "state_dict", state, marker)
     network, tokenizer, _ = load_vlt_tt(folder)
     assert isinstance(network, VLTTTNet) and tokenizer is not None
     assert not marker.exists()
-
-    evil = tmp_path / "evil.pth"
-    evil.write_bytes(pickle.dumps({"state_dict": WritesMarker(marker)}))
-    with pytest.raises(CheckpointError) as caught:
-        create_engine("vlt_tt", weights=evil, device="cpu")
-    assert caught.value.path == evil
-    assert not marker.exists()
+    helpers.assert_code_in_a_pickle_never_runs("vlt_tt", "state_dict", tmp_path)
 
 
 def test_track_cli(crossing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -270,13 +222,5 @@ def test_track_cli(crossing: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_run_cli(tmp_path: Path) -> None:
-    from tests.batch_fakes import make_otb_sequence
-    from tests.test_cli_run import run_cli
-
-    data = tmp_path / "data"
-    make_otb_sequence(data, "square", 4, language="a small car")
-    results = tmp_path / "results"
-    args = ["--dataset", str(data), "--results", str(results), "--engine", "vlt_tt"]
-    assert run_cli(*args, "--weights", str(FIXTURE), "--device", "cpu") == 0
-    lines = (results / "vlt_tt-vlt_tt" / "square.txt").read_text().splitlines()
+    lines = helpers.run_cli_on_a_square(tmp_path, "vlt_tt", FIXTURE, 4)
     assert len(lines) == 4 and lines[0] == "8.000,16.000,12.000,12.000"

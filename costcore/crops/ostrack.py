@@ -73,6 +73,25 @@ def sample_target(
     return patch, OSTrackCrop(x1, y1, side, output_size)
 
 
+def map_box_back(
+    pred: tuple[float, float, float, float] | list[float],
+    previous: tuple[float, float, float, float] | list[float],
+    search_size: int,
+    resize_factor: float,
+) -> list[float]:
+    """OSTrack's ``map_box_back``: a box found in the search crop, ``(cx, cy, w, h)`` already
+    scaled to frame pixels, as ``(x, y, w, h)`` in the frame. The crop was centred on the
+    ``previous`` box's centre; like OSTrack, this uses that unrounded centre, not the integer
+    pixel the crop was cut at."""
+    x, y, w, h = previous
+    cx_prev, cy_prev = x + 0.5 * w, y + 0.5 * h
+    cx, cy, pw, ph = pred
+    half_side = 0.5 * search_size / resize_factor
+    cx_real = cx + (cx_prev - half_side)
+    cy_real = cy + (cy_prev - half_side)
+    return [cx_real - 0.5 * pw, cy_real - 0.5 * ph, pw, ph]
+
+
 def hann2d_centered(size: int) -> torch.Tensor:
     """OSTrack's centred cosine window ``(1, 1, size, size)``, float32 as OSTrack computes it.
 

@@ -114,3 +114,16 @@ def check_rgb_frame(frame: np.ndarray) -> np.ndarray:
     if frame.dtype != np.uint8:
         raise EngineError(f"expected a uint8 frame, got {frame.dtype}")
     return frame
+
+
+def check_initial_box(engine: str, box: Box, frame: np.ndarray | None = None) -> Box:
+    """``box`` as floats, when it has a positive size and (given the ``frame``) overlaps it,
+    so the first crop holds the target; otherwise an EngineError naming ``engine``."""
+    box = Box(*(float(v) for v in box))
+    if not box.is_valid():
+        raise EngineError(f"{engine}: the initial box must have a positive size, got {box}")
+    if frame is not None:
+        inside = box.clipped(frame.shape[1], frame.shape[0])
+        if inside.w <= 0 or inside.h <= 0:
+            raise EngineError(f"{engine}: the initial box {box} lies outside the frame")
+    return box

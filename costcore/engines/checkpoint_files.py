@@ -179,3 +179,13 @@ def load_strict(
 def rename_keys(weights: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     """Keys containing ``old`` with it replaced by ``new`` (other keys unchanged)."""
     return {key.replace(old, new) if old in key else key: value for key, value in weights.items()}
+
+
+def checkpoint_summary(report: CheckpointReport, network: str = "", note: str = "") -> str:
+    """The engine's one-line ``summary`` of what it loaded: the file, ``network`` (its shape,
+    when the file does not say it), the number of values and the checksum's start, then
+    ``note`` (what the engine cannot do without a missing part)."""
+    parts = [f"{report.parameter_count / 1e6:.2f} M values", f"sha256 {report.sha256[:12]}"]
+    if network:
+        parts.insert(0, network)
+    return f"{report.path.name}: {', '.join(parts)}" + (f"; {note}" if note else "")

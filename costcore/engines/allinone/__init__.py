@@ -15,13 +15,14 @@ from costcore.engines.allinone.config import AllInOneConfig
 from costcore.engines.allinone.tracker import AllInOneTracker
 from costcore.engines.checkpoint_files import (
     CheckpointLocation,
+    checkpoint_summary,
     config_error,
     config_values,
     load_strict,
     locate_checkpoint,
     read_checkpoint,
 )
-from costcore.engines.errors import EngineError
+from costcore.engines.engine_device import engine_device
 from costcore.errors import ConfigError
 
 __all__ = ["AllInOneConfig", "AllInOneTracker", "create_allinone_engine", "load_allinone"]
@@ -54,27 +55,13 @@ def load_allinone(weights: str | PathLike[str], config: object = None, device: s
         AllInOneNet.OPTIONAL_BUFFERS,
         device=torch.device(device),
     )
-    network = network.eval()
-    summary = (
-        f"{report.path.name}: ViT {cfg.embed_dim}x{cfg.depth}, "
-        f"{report.parameter_count / 1e6:.2f} M values, sha256 {report.sha256[:12]}"
-    )
-    return network, summary
+    return network.eval(), checkpoint_summary(report, f"ViT {cfg.embed_dim}x{cfg.depth}")
 
 
 def create_allinone_engine(
     weights: str | PathLike[str], device: str = "auto", config: object = None
 ) -> AllInOneTracker:
     """Registry factory for ``"allinone"``: ``weights`` is a checkpoint file or folder."""
-    try:
-        import torch  # noqa: F401
-
-        from costcore.torch_device import resolve_device
-    except ImportError as error:
-        raise EngineError(f"the All-in-One engine needs torch ({error})") from error
-    try:
-        resolved = resolve_device(device)
-    except (ValueError, RuntimeError) as error:
-        raise EngineError(f"device {device!r}: {error}") from error
+    resolved = engine_device("All-in-One", device)
     network, summary = load_allinone(weights, config, str(resolved))
     return AllInOneTracker(network, resolved, summary)

@@ -31,45 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from costcore.engines.allinone.config import VIT_DEFAULT_WIDTH, AllInOneConfig
-
-
-class PatchEmbed(nn.Module):
-    def __init__(self, patch_size: int, embed_dim: int) -> None:
-        super().__init__()
-        self.proj = nn.Conv2d(3, embed_dim, kernel_size=patch_size, stride=patch_size)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.proj(images).flatten(2).transpose(1, 2)  # (B, N, C)
-
-
-class Attention(nn.Module):
-    """Multi-head self-attention that also returns the attention map (for elimination)."""
-
-    def __init__(self, dim: int, num_heads: int) -> None:
-        super().__init__()
-        self.num_heads = num_heads
-        self.scale = (dim // num_heads) ** -0.5
-        self.qkv = nn.Linear(dim, dim * 3)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        batch, tokens, channels = x.shape
-        qkv = self.qkv(x).reshape(batch, tokens, 3, self.num_heads, channels // self.num_heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        attn = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)
-        x = (attn @ v).transpose(1, 2).reshape(batch, tokens, channels)
-        return self.proj(x), attn
-
-
-class Mlp(nn.Module):
-    def __init__(self, dim: int, hidden: int) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
+from costcore.engines.ostrack_layers import Block, PatchEmbed, conv_bn_relu
 
 
 def candidate_elimination(
@@ -107,15 +69,11 @@ def candidate_elimination(
     return torch.cat([tokens_t, kept], dim=1), keep_index, removed_index
 
 
-class CEBlock(nn.Module):
-    """A pre-norm ViT block with candidate elimination between attention and MLP."""
+class CEBlock(Block):
+    """OSTrack's ViT block with candidate elimination between attention and MLP."""
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float, keep_ratio: float) -> None:
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
-        self.attn = Attention(dim, num_heads)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+        super().__init__(dim, num_heads, mlp_ratio)
         self.keep_ratio = keep_ratio
 
     def forward(
@@ -205,14 +163,6 @@ class VisionTransformerCE(nn.Module):
         return torch.cat([z, x], dim=1), removed_indexes
 
 
-def _conv_bn_relu(inputs: int, outputs: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(inputs, outputs, kernel_size=3, stride=1, padding=1, bias=True),
-        nn.BatchNorm2d(outputs),
-        nn.ReLU(inplace=True),
-    )
-
-
 class CenterPredictor(nn.Module):
     """OSTrack's centre head: three conv towers for centre score, offset and size."""
 
@@ -222,7 +172,7 @@ class CenterPredictor(nn.Module):
         for branch, outputs in (("ctr", 1), ("offset", 2), ("size", 2)):
             widths = (inplanes, channel, channel // 2, channel // 4, channel // 8)
             for i in range(4):
-                self.add_module(f"conv{i + 1}_{branch}", _conv_bn_relu(widths[i], widths[i + 1]))
+                self.add_module(f"conv{i + 1}_{branch}", conv_bn_relu(widths[i], widths[i + 1]))
             self.add_module(f"conv5_{branch}", nn.Conv2d(channel // 8, outputs, kernel_size=1))
 
     def _tower(self, branch: str, x: torch.Tensor) -> torch.Tensor:

@@ -19,16 +19,13 @@ import torch
 import torch.nn.functional as F
 
 from costcore.boxes import Box
-from costcore.crops.ostrack import clip_box, hann2d_centered, sample_target
+from costcore.crops.ostrack import hann2d_centered, sample_target
 from costcore.engines.allinone.config import AllInOneConfig
 from costcore.engines.allinone.network import AllInOneNet
-from costcore.engines.base import TrackerEngine, TrackResult, check_rgb_frame
+from costcore.engines.base import TrackerEngine, TrackResult, check_initial_box, check_rgb_frame
+from costcore.engines.engine_device import synchronize
 from costcore.engines.errors import EngineError
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-#: OSTrack keeps at least this many pixels of the box inside the image
-CLIP_MARGIN = 10
+from costcore.engines.ostrack_inference import ImageNetNormaliser, box_in_frame
 
 
 class AllInOneTracker(TrackerEngine):
@@ -44,8 +41,7 @@ class AllInOneTracker(TrackerEngine):
         self.summary = summary
         side = self.config.search_feature_size
         self._window = hann2d_centered(side).to(device)
-        self._mean = torch.tensor(IMAGENET_MEAN).view((1, 3, 1, 1)).to(device)
-        self._std = torch.tensor(IMAGENET_STD).view((1, 3, 1, 1)).to(device)
+        self._normalise = ImageNetNormaliser(device)
         self._state: list[float] | None = None
         self._z_tokens: torch.Tensor | None = None
         self._language: torch.Tensor | None = None
@@ -59,12 +55,7 @@ class AllInOneTracker(TrackerEngine):
     # --- engine interface ----------------------------------------------------------------------
     def initialize(self, frame: np.ndarray, box: Box, text: str = "") -> None:
         frame = check_rgb_frame(frame)
-        box = Box(*(float(v) for v in box))
-        if not box.is_valid():
-            raise EngineError(f"allinone: the initial box must have a positive size, got {box}")
-        inside = box.clipped(frame.shape[1], frame.shape[0])
-        if inside.w <= 0 or inside.h <= 0:
-            raise EngineError(f"allinone: the initial box {box} lies outside the frame")
+        box = check_initial_box(self.name, box, frame)
         cfg = self.config
         start = time.perf_counter()
         self._state = self._z_tokens = None  # no half-set state if this fails
@@ -93,18 +84,15 @@ class AllInOneTracker(TrackerEngine):
             score_map, size_map, offset_map = self.network(
                 self._z_tokens, search, self._language, self._box_mask_z
             )
-            self._synchronize()
+            synchronize(self._device)
             timings["network"] = (time.perf_counter() - begin) * 1000.0
             begin = time.perf_counter()
             response = self._window * score_map
             boxes, best = self.network.box_head.box_at_max(response, size_map, offset_map)
-            boxes = boxes.view(-1, 4)
-            pred = (boxes.mean(dim=0) * cfg.search_size / crop.resize_factor).tolist()
+            box = boxes.view(-1, 4).mean(dim=0)
+            self._state = box_in_frame(box, self._state, crop, height, width)
             scores = score_map[0, 0].float().cpu().numpy()
             best_index = int(best[0])
-        self._state = clip_box(
-            self._map_box_back(pred, crop.resize_factor), height, width, margin=CLIP_MARGIN
-        )
         timings["prediction"] = (time.perf_counter() - begin) * 1000.0
         timings["total"] = (time.perf_counter() - start) * 1000.0
         timings.update(self._pending_timings)
@@ -119,21 +107,6 @@ class AllInOneTracker(TrackerEngine):
         )
 
     # --- helpers -------------------------------------------------------------------------------
-    def _normalise(self, patch: np.ndarray) -> torch.Tensor:
-        """uint8 HxWx3 RGB -> ``((x / 255) - mean) / std``, (1, 3, H, W) float32."""
-        tensor = torch.tensor(patch).to(self._device).float().permute((2, 0, 1)).unsqueeze(dim=0)
-        return ((tensor / 255.0) - self._mean) / self._std
-
-    def _map_box_back(self, pred: list[float], resize_factor: float) -> list[float]:
-        """Crop-pixel (cx, cy, w, h) -> frame (x, y, w, h), relative to the previous centre."""
-        x, y, w, h = self._state
-        cx_prev, cy_prev = x + 0.5 * w, y + 0.5 * h
-        cx, cy, pw, ph = pred
-        half_side = 0.5 * self.config.search_size / resize_factor
-        cx_real = cx + (cx_prev - half_side)
-        cy_real = cy + (cy_prev - half_side)
-        return [cx_real - 0.5 * pw, cy_real - 0.5 * ph, pw, ph]
-
     def _template_mask(self, box: list[float], resize_factor: float) -> torch.Tensor | None:
         """Which template tokens rank the search tokens in candidate elimination."""
         cfg = self.config
@@ -169,7 +142,3 @@ class AllInOneTracker(TrackerEngine):
             align_corners=False,
         )  # fmt: skip
         return mask.flatten(1).to(torch.bool).to(self._device)
-
-    def _synchronize(self) -> None:
-        if self._device.type == "cuda":
-            torch.cuda.synchronize(self._device)

@@ -20,6 +20,7 @@ import numpy as np
 
 from costcore.boxes import Box
 from costcore.engines.base import TrackerEngine, TrackResult
+from costcore.engines.engine_device import engine_device
 from costcore.engines.errors import EngineError, WeightsError
 from costcore.errors import CostcoreError, FormatError
 
@@ -29,19 +30,10 @@ if TYPE_CHECKING:
 
 def load_weights(weights: str | PathLike[str], device: str = "auto") -> tuple[object, str, str]:
     """Load a checkpoint folder or TransT file onto ``device``: (model, summary, device used)."""
-    try:
-        import torch  # noqa: F401  (fail here, clearly, when torch is not installed)
-
-        from costcore.model import load_model
-        from costcore.torch_device import resolve_device
-    except ImportError as error:
-        raise EngineError(f"the COST engine needs torch and transformers ({error})") from error
+    resolved = str(engine_device("COST", device))  # fails here, clearly, without torch
+    from costcore.model import load_model
 
     path = Path(weights)
-    try:
-        resolved = str(resolve_device(device))
-    except (ValueError, RuntimeError) as error:
-        raise EngineError(f"device {device!r}: {error}") from error
     if not path.exists():
         raise WeightsError(path, "weights not found (expected a COST checkpoint folder or a .pth)")
     try:

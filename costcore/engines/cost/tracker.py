@@ -34,6 +34,7 @@ from costcore.crops.transt import SearchCrop
 from costcore.engines.base import TrackerEngine, TrackResult
 from costcore.engines.cost.params import COSTTrackerParams
 from costcore.engines.cost.postprocess import choose_candidate, clip_state
+from costcore.engines.engine_device import synchronize
 from costcore.model.cost import COSTModel, TemplateState
 from costcore.model.linguistic_branch import LanguageState
 from costcore.torch_device import resolve_device
@@ -203,15 +204,11 @@ class COSTTracker(TrackerEngine):
     @contextlib.contextmanager
     def _timer(self, timings: dict[str, float], stage: str) -> Iterator[None]:
         """Wall time of a stage; CUDA is synchronised so queued kernels are counted."""
-        self._synchronize()
+        synchronize(self._device)
         start = time.perf_counter()
         yield
-        self._synchronize()
+        synchronize(self._device)
         timings[stage] = (time.perf_counter() - start) * 1000.0
-
-    def _synchronize(self) -> None:
-        if self._device.type == "cuda":
-            torch.cuda.synchronize(self._device)
 
 
 def _check_frame(frame: np.ndarray) -> np.ndarray:

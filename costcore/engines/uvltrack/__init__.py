@@ -23,16 +23,17 @@ box, but refuses a sentence.
 from __future__ import annotations
 
 from os import PathLike
-from pathlib import Path
-from typing import Any
 
+from costcore.engines.bert_text import bert_config, load_bert_tokenizer, text_model_folder
 from costcore.engines.checkpoint_files import (
     CheckpointLocation,
+    checkpoint_summary,
     config_values,
     load_strict,
     locate_checkpoint,
     read_checkpoint,
 )
+from costcore.engines.engine_device import engine_device
 from costcore.engines.errors import CheckpointError, EngineError
 from costcore.engines.uvltrack.config import PRESETS, UVLTrackConfig
 from costcore.errors import FormatError
@@ -40,7 +41,6 @@ from costcore.errors import FormatError
 __all__ = ["PRESETS", "UVLTrackConfig", "create_uvltrack_engine", "load_uvltrack"]
 
 BERT_PREFIX = "backbone.bert."
-TEXT_FOLDER = "bert"
 PATCH_EMBED = "backbone.vit.patch_embed.proj.weight"
 
 
@@ -54,68 +54,6 @@ def _config(location: CheckpointLocation, override: object, state: dict) -> UVLT
         return UVLTrackConfig.from_dict(values, where)
     except FormatError as error:
         raise CheckpointError(error.path, error.message) from error
-
-
-def _text_folder(location: CheckpointLocation, text_model: object) -> Path | None:
-    if text_model is not None:
-        folder = Path(text_model)  # type: ignore[arg-type]
-        if not folder.is_dir():
-            raise CheckpointError(folder, "text model folder not found")
-        return folder
-    if location.folder is None:
-        return None
-    candidate = location.folder / str(location.config.get("text_model", TEXT_FOLDER))
-    return candidate if candidate.is_dir() else None
-
-
-def _bert_config(state: dict[str, Any], text_dir: Path | None, cfg: UVLTrackConfig, file: Path):
-    """BERT's config (the text folder's ``config.json``, else read off the weights), cut to
-    the layers that run before the fusion blocks, as the authors cut it."""
-    from transformers import BertConfig
-
-    if text_dir is not None and (text_dir / "config.json").is_file():
-        try:
-            config = BertConfig.from_json_file(str(text_dir / "config.json"))
-        except (OSError, ValueError) as error:
-            raise CheckpointError(
-                text_dir / "config.json", f"not a BERT config ({error})"
-            ) from error
-    else:
-        word = state.get(BERT_PREFIX + "embeddings.word_embeddings.weight")
-        if word is None:
-            raise CheckpointError(file, f"no BERT weights ({BERT_PREFIX}*) in the checkpoint")
-        layer = BERT_PREFIX + "encoder.layer.0.intermediate.dense.weight"
-        hidden = int(word.shape[1])
-        config = BertConfig(
-            vocab_size=int(word.shape[0]),
-            hidden_size=hidden,
-            num_attention_heads=max(1, hidden // 64),
-            intermediate_size=int(state[layer].shape[0]) if layer in state else 4 * hidden,
-            max_position_embeddings=int(
-                state[BERT_PREFIX + "embeddings.position_embeddings.weight"].shape[0]
-            ),
-            type_vocab_size=int(
-                state[BERT_PREFIX + "embeddings.token_type_embeddings.weight"].shape[0]
-            ),
-        )
-    config.num_hidden_layers = cfg.text_layers
-    # the authors' BERT computes attention explicitly: the same numbers, the same boxes
-    config._attn_implementation = "eager"
-    return config
-
-
-def _tokenizer(text_dir: Path | None) -> Any | None:
-    from costcore.model.linguistic_branch import load_tokenizer
-
-    if text_dir is not None:
-        try:
-            return load_tokenizer(text_dir)
-        except FormatError as error:
-            raise CheckpointError(error.path, error.message) from error
-    try:
-        return load_tokenizer("bert-base-uncased", local_files_only=True)
-    except (FormatError, OSError, ValueError):
-        return None
 
 
 def load_uvltrack(
@@ -133,17 +71,15 @@ def load_uvltrack(
     location = locate_checkpoint(weights, "UVLTrack")
     state, report = read_checkpoint(location.file)
     cfg = _config(location, config, state)
-    text_dir = _text_folder(location, text_model)
-    bert_config = _bert_config(state, text_dir, cfg, location.file)
-    network = UVLTrackNet(cfg, BertModel(bert_config))
+    text_dir = text_model_folder(location, text_model)
+    # BERT cut to the layers before the fusion blocks, as the authors cut it
+    text_config = bert_config(state, BERT_PREFIX, text_dir, location.file, layers=cfg.text_layers)
+    network = UVLTrackNet(cfg, BertModel(text_config))
     load_strict(network, location.file, state, "the UVLTrack network", UVLTrackNet.OPTIONAL_BUFFERS)
     network = network.to(torch.device(device)).eval()
-    tokenizer = _tokenizer(text_dir)
-    summary = (
-        f"{report.path.name}: ViT {cfg.embed_dim}x{cfg.depth}, "
-        f"{report.parameter_count / 1e6:.2f} M values, sha256 {report.sha256[:12]}"
-        + ("" if tokenizer is not None else "; no tokenizer: box only")
-    )
+    tokenizer = load_bert_tokenizer(text_dir)
+    note = "" if tokenizer is not None else "no tokenizer: box only"
+    summary = checkpoint_summary(report, f"ViT {cfg.embed_dim}x{cfg.depth}", note)
     return network, tokenizer, summary
 
 
@@ -155,20 +91,10 @@ def create_uvltrack_engine(
     mode: str = "auto",
 ):
     """Registry factory for ``"uvltrack"``: ``weights`` is a checkpoint file or folder."""
-    try:
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-
-        from costcore.torch_device import resolve_device
-    except ImportError as error:
-        raise EngineError(f"the UVLTrack engine needs torch and transformers ({error})") from error
+    resolved = engine_device("UVLTrack", device, ("torch", "transformers"))
     from costcore.engines.uvltrack.tracker import MODES, UVLTrackTracker
 
     if mode not in MODES:
         raise EngineError(f"uvltrack: mode must be one of {', '.join(MODES)}, got {mode!r}")
-    try:
-        resolved = resolve_device(device)
-    except (ValueError, RuntimeError) as error:
-        raise EngineError(f"device {device!r}: {error}") from error
     network, tokenizer, summary = load_uvltrack(weights, config, text_model, str(resolved))
     return UVLTrackTracker(network, tokenizer, resolved, summary, mode=mode)

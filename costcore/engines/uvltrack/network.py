@@ -33,75 +33,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from costcore.engines.ostrack_layers import Block, Mlp, PatchEmbed, conv_bn_relu
 from costcore.engines.uvltrack.config import UVLTrackConfig
 
 #: which reference the target is given by (the authors' ``flag``)
 REFERENCE_BOX = 0
 REFERENCE_TEXT = 1
 REFERENCE_BOTH = 2
-#: the value masked attention scores get, as the authors fill them
-MASKED_SCORE = -1e10
 #: the value the prompter's masked similarities get
 MASKED_SIMILARITY = -1e20
 
 
 # --- the ViT ------------------------------------------------------------------------------------
-
-
-class PatchEmbed(nn.Module):
-    def __init__(self, patch_size: int, embed_dim: int) -> None:
-        super().__init__()
-        self.proj = nn.Conv2d(3, embed_dim, kernel_size=patch_size, stride=patch_size)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.proj(images).flatten(2).transpose(1, 2)  # (B, N, C)
-
-
-class Attention(nn.Module):
-    """Multi-head self-attention; ``mask`` (B, N) True hides that token as a key."""
-
-    def __init__(self, dim: int, num_heads: int) -> None:
-        super().__init__()
-        self.num_heads = num_heads
-        self.scale = (dim // num_heads) ** -0.5
-        self.qkv = nn.Linear(dim, dim * 3)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        batch, tokens, channels = x.shape
-        qkv = self.qkv(x).reshape(batch, tokens, 3, self.num_heads, channels // self.num_heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        attn = (q @ k.transpose(-2, -1)) * self.scale
-        if mask is not None:
-            attn = attn.masked_fill(mask.unsqueeze(1).unsqueeze(1), MASKED_SCORE)
-        attn = attn.softmax(dim=-1)
-        return self.proj((attn @ v).transpose(1, 2).reshape(batch, tokens, channels))
-
-
-class Mlp(nn.Module):
-    def __init__(self, dim: int, hidden: int) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
-
-
-class Block(nn.Module):
-    """Pre-norm transformer block (LayerNorm eps 1e-6, as MAE's ViT)."""
-
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float) -> None:
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
-        self.attn = Attention(dim, num_heads)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio))
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x), mask)
-        return x + self.mlp(self.norm2(x))
 
 
 class VisionTransformer(nn.Module):
@@ -218,14 +161,7 @@ class FeatureExtractor(nn.Module):
 def _conv_tower(inplanes: int, channel: int, outputs: int) -> nn.Sequential:
     """Four 3x3 conv + BatchNorm + ReLU stages halving the width, then a 1x1 conv."""
     widths = [inplanes, channel, channel // 2, channel // 4, channel // 8]
-    stages: list[nn.Module] = [
-        nn.Sequential(
-            nn.Conv2d(widths[i], widths[i + 1], kernel_size=3, stride=1, padding=1, bias=True),
-            nn.BatchNorm2d(widths[i + 1]),
-            nn.ReLU(inplace=True),
-        )
-        for i in range(4)
-    ]
+    stages: list[nn.Module] = [conv_bn_relu(widths[i], widths[i + 1]) for i in range(4)]
     stages.append(nn.Conv2d(channel // 8, outputs, kernel_size=1))
     return nn.Sequential(*stages)
 

@@ -28,9 +28,18 @@ import numpy as np
 import torch
 
 from costcore.boxes import Box
-from costcore.crops.ostrack import clip_box, sample_target
-from costcore.engines.base import GroundingResult, TrackerEngine, TrackResult, check_rgb_frame
+from costcore.crops.ostrack import sample_target
+from costcore.engines.base import (
+    GroundingResult,
+    TrackerEngine,
+    TrackResult,
+    check_initial_box,
+    check_rgb_frame,
+)
+from costcore.engines.bert_text import bert_token_ids
+from costcore.engines.engine_device import synchronize
 from costcore.engines.errors import EngineError
+from costcore.engines.ostrack_inference import ImageNetNormaliser, box_in_frame
 from costcore.engines.uvltrack.config import UVLTrackConfig
 from costcore.engines.uvltrack.crops import (
     box_in_crop,
@@ -46,10 +55,6 @@ from costcore.engines.uvltrack.network import (
     UVLTrackNet,
 )
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-#: the authors keep at least this many pixels of the box inside the image
-CLIP_MARGIN = 10
 #: how the target may be given: "auto" uses the sentence when there is one
 MODES = ("auto", "bbox", "nlbbox")
 
@@ -80,8 +85,7 @@ class UVLTrackTracker(TrackerEngine):
         side = self.config.search_feature_size
         # float64, as the authors' numpy window makes the product
         self._window = torch.from_numpy(np.outer(np.hanning(side), np.hanning(side)).flatten())
-        self._mean = torch.tensor(IMAGENET_MEAN).view((1, 3, 1, 1)).to(device)
-        self._std = torch.tensor(IMAGENET_STD).view((1, 3, 1, 1)).to(device)
+        self._normalise = ImageNetNormaliser(device)
         self._state: list[float] | None = None
         self._template: torch.Tensor | None = None
         self._template_mask: torch.Tensor | None = None
@@ -119,12 +123,7 @@ class UVLTrackTracker(TrackerEngine):
 
     def initialize(self, frame: np.ndarray, box: Box, text: str = "") -> None:
         frame = check_rgb_frame(frame)
-        box = Box(*(float(v) for v in box))
-        if not box.is_valid():
-            raise EngineError(f"uvltrack: the initial box must have a positive size, got {box}")
-        inside = box.clipped(frame.shape[1], frame.shape[0])
-        if inside.w <= 0 or inside.h <= 0:
-            raise EngineError(f"uvltrack: the initial box {box} lies outside the frame")
+        box = check_initial_box(self.name, box, frame)
         use_text = bool(text.strip()) and self.mode != "bbox"
         if self.mode == "nlbbox" and not use_text:
             raise EngineError("uvltrack: mode 'nlbbox' needs a sentence")
@@ -177,7 +176,7 @@ class UVLTrackTracker(TrackerEngine):
             features, head = self.network(
                 self._template, search, self._text, self._prompts, self._flag
             )
-            self._synchronize()
+            synchronize(self._device)
             timings["network"] = (time.perf_counter() - begin) * 1000.0
             begin = time.perf_counter()
             boxes = head.boxes.view(-1, 4).cpu()
@@ -187,10 +186,7 @@ class UVLTrackTracker(TrackerEngine):
             box_net = boxes[best]
             confidence = scores * target
             score = confidence[best]
-            pred = (box_net * cfg.search_size / crop.resize_factor).tolist()
-            self._state = clip_box(
-                self._map_box_back(pred, crop.resize_factor), height, width, margin=CLIP_MARGIN
-            )
+            self._state = box_in_frame(box_net, self._state, crop, height, width)
             if cfg.contrastive_score:
                 self._remember_best(score, box_net, features)
             timings["prediction"] = (time.perf_counter() - begin) * 1000.0
@@ -240,30 +236,5 @@ class UVLTrackTracker(TrackerEngine):
                 "uvltrack: a sentence needs BERT's tokenizer; pass text_model=<folder with "
                 "vocab.txt> or put one in the weights folder's 'bert' subfolder"
             )
-        tok = self.tokenizer
-        pieces = tok.tokenize(text)[: limit - 2]
-        token_ids = [tok.cls_token_id, *tok.convert_tokens_to_ids(pieces), tok.sep_token_id]
-        padding = limit - len(token_ids)
-        ids = torch.tensor([token_ids + [0] * padding], dtype=torch.long, device=self._device)
-        mask = torch.tensor(
-            [[1] * len(token_ids) + [0] * padding], dtype=torch.long, device=self._device
-        )
+        ids, mask = bert_token_ids(self.tokenizer, text, limit, self._device)
         return self.network.backbone.encode_text(ids, mask)
-
-    def _normalise(self, patch: np.ndarray) -> torch.Tensor:
-        """uint8 HxWx3 RGB -> ``((x / 255) - mean) / std``, (1, 3, H, W) float32."""
-        tensor = torch.tensor(patch).to(self._device).float().permute((2, 0, 1)).unsqueeze(dim=0)
-        return ((tensor / 255.0) - self._mean) / self._std
-
-    def _map_box_back(self, pred: list[float], resize_factor: float) -> list[float]:
-        """Crop-pixel (cx, cy, w, h) -> frame (x, y, w, h), relative to the previous centre."""
-        x, y, w, h = self._state
-        cx_prev, cy_prev = x + 0.5 * w, y + 0.5 * h
-        cx, cy, pw, ph = pred
-        half_side = 0.5 * self.config.search_size / resize_factor
-        return [cx + (cx_prev - half_side) - 0.5 * pw, cy + (cy_prev - half_side) - 0.5 * ph,
-                pw, ph]  # fmt: skip
-
-    def _synchronize(self) -> None:
-        if self._device.type == "cuda":
-            torch.cuda.synchronize(self._device)

@@ -24,7 +24,8 @@ import torch
 
 from costcore.boxes import Box
 from costcore.crops.pysot import pysot_crop
-from costcore.engines.base import TrackerEngine, TrackResult, check_rgb_frame
+from costcore.engines.base import TrackerEngine, TrackResult, check_initial_box, check_rgb_frame
+from costcore.engines.bert_text import bert_token_ids
 from costcore.engines.errors import EngineError
 from costcore.engines.vlt_tt.config import VLTTTConfig
 from costcore.engines.vlt_tt.network import VLTTTNet
@@ -76,9 +77,7 @@ class VLTTTTracker(TrackerEngine):
     # --- engine interface ----------------------------------------------------------------------
     def initialize(self, frame: np.ndarray, box: Box, text: str = "") -> None:
         frame = check_rgb_frame(frame)
-        box = Box(*(float(v) for v in box))
-        if not box.is_valid():
-            raise EngineError(f"vlt_tt: the initial box must have a positive size, got {box}")
+        box = check_initial_box(self.name, box)  # SOTS does not ask it to overlap the frame
         cfg = self.config
         start = time.perf_counter()
         self._template = None  # a failed initialisation leaves no half-set state to track
@@ -205,14 +204,7 @@ class VLTTTTracker(TrackerEngine):
                 "vlt_tt: a description needs BERT's tokenizer; pass text_model=<folder with "
                 "vocab.txt> or put one in the weights folder's 'bert' subfolder"
             )
-        tok = self.tokenizer
-        limit = self.config.max_text_tokens
-        pieces = tok.tokenize(text)[: limit - 2]
-        ids = [tok.cls_token_id, *tok.convert_tokens_to_ids(pieces), tok.sep_token_id]
-        padding = limit - len(ids)
-        input_ids = torch.tensor([ids + [0] * padding], dtype=torch.long, device=self._device)
-        mask = torch.tensor([[1] * len(ids) + [0] * padding], dtype=torch.long, device=self._device)
-        return input_ids, mask
+        return bert_token_ids(self.tokenizer, text, self.config.max_text_tokens, self._device)
 
     def _to_tensor(self, patch: np.ndarray) -> torch.Tensor:
         """uint8 HxWx3 -> ``(x * (1/255)).clamp(0, 1)``, ImageNet-normalised, (1, 3, H, W).
