@@ -20,6 +20,7 @@ from pathlib import Path
 
 from costcore.engines.checkpoint_files import (
     CheckpointLocation,
+    config_error,
     config_values,
     load_strict,
     locate_checkpoint,
@@ -27,7 +28,7 @@ from costcore.engines.checkpoint_files import (
 )
 from costcore.engines.errors import CheckpointError, EngineError
 from costcore.engines.nanotrack.config import OPENCV_TRACKER_NANO, NanoTrackConfig
-from costcore.errors import FormatError
+from costcore.errors import ConfigError
 
 __all__ = [
     "OPENCV_TRACKER_NANO",
@@ -76,8 +77,8 @@ def _config(location: CheckpointLocation, override: object, version: int) -> Nan
     values, where = config_values(location, override, "nanotrack", ("engine", "weights"))
     try:
         return NanoTrackConfig.from_dict(values, where, version)
-    except FormatError as error:
-        raise CheckpointError(error.path, error.message) from error
+    except ConfigError as error:
+        raise config_error(error, "nanotrack") from None
 
 
 def load_nanotrack(weights: str | PathLike[str], config: object = None, device: str = "cpu"):
