@@ -222,6 +222,11 @@ NANO_CASES = {
     "huge search crop": ({"instance_size": 10**6}, "instance_size", "at most 1024"),
     "bool for an int": ({"instance_size": True}, "instance_size", "must be an integer"),
     "other version": ({"version": 2}, "version", "the weights are V3"),
+    "crop decoding with OpenCV's rules": (
+        {"rules": "opencv", "decode": "crop"},
+        "decode",
+        "authors' rules only",
+    ),
     "5,000 digits": (_raw("instance_size", HUGE_INT), None, "5,000 digits"),
     "deep nesting": (_raw("rules", DEEP), None, "nested deeper than"),
     "300-character weights name": ({"weights": LONG_NAME}, "weights", "300 bytes"),
@@ -487,6 +492,7 @@ def test_accepted_nanotrack_configs_track(data: st.DataObject) -> None:
             "lr": numbers,
             "min_size": numbers,
             "rules": st.sampled_from(["authors", "opencv"]),
+            "decode": st.sampled_from(["authors", "crop"]),
         },
     )
     config = _accepted(NanoTrackConfig, data.draw(changes, label="values"))

@@ -324,3 +324,30 @@ def test_track_cli_defaults_to_nanotrack_when_installed(
     written = np.loadtxt(out, delimiter=",")
     expected = np.loadtxt(FIXTURES / "authors_v3_crossing.txt", delimiter=",")[:20, :4]
     assert np.abs(written - expected).max() <= BOX_TOLERANCE + 0.0005
+
+
+def test_decoding_from_the_crop_actually_cut() -> None:
+    """``decode="crop"`` adds the network's offsets to the centre of the integer square that
+    was cut, at its real scale (255 / side), where the authors add them to the tracked centre
+    at 127 / s_z: from the same start, the same crop and the same map, the two centres differ
+    exactly by that change of reference (the authors' mode stays their tracker, see above)."""
+    frames, boxes = real_frames("truck4_1", 6)
+    authors = create_engine("nanotrack", released_file(2), device="cpu")
+    cropped = create_engine("nanotrack", released_file(2), device="cpu", config={"decode": "crop"})
+    assert cropped.config.decode == "crop" and authors.config.decode == "authors"
+    start = boxes[0]
+    authors.initialize(frames[0], start)
+    cropped.initialize(frames[0], start)
+    a, c = authors.step(frames[1]), cropped.step(frames[1])
+    assert np.array_equal(a.score_map, c.score_map) and a.search_region == c.search_region
+    pad = 0.5 * (start.w + start.h)
+    s_z = np.sqrt((start.w + pad) * (start.h + pad))
+    region = a.search_region
+    for axis in (0, 1):
+        offset = (a.box.center[axis] - start.center[axis]) * (127 / s_z)  # crop pixels
+        expected = region.center[axis] + offset / (255 / region.w)
+        assert abs(c.box.center[axis] - expected) < 1e-3  # float32 boxes
+    # the square's rounding moved it off the tracked centre: the modes really differ here
+    assert abs(region.center[0] - start.center[0]) + abs(region.center[1] - start.center[1]) > 0.1
+    for frame in frames[2:]:
+        assert abs(cropped.step(frame).box.x - authors.step(frame).box.x) < 2.0

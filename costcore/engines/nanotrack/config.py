@@ -9,8 +9,11 @@ crops (``instance_size`` at most :data:`MAX_INSTANCE_SIZE`).
 
 ``rules`` says whose arithmetic the tracker follows: ``"authors"`` (default) is their pysot
 ``NanoTracker``; ``"opencv"`` is OpenCV's ``cv2.TrackerNano``, an independent C++ port with
-its own crop and update rules (see :mod:`costcore.engines.nanotrack.tracker`). Use
-:data:`OPENCV_TRACKER_NANO` for everything OpenCV's port hard-codes.
+its own crop and update rules (see :mod:`costcore.engines.nanotrack.rules`). Use
+:data:`OPENCV_TRACKER_NANO` for everything OpenCV's port hard-codes. ``decode="crop"``
+(authors' rules only, not the default) maps the network's output back through the square
+actually cut instead of the tracked centre: more accurate on small targets, no longer the
+authors' tracker box for box.
 
 A config file is untrusted input: :class:`NanoTrackConfig` is a
 :class:`~costcore.frozen_config.FrozenConfig`, so a wrong type, a value out of range or an
@@ -28,6 +31,9 @@ from costcore.frozen_config import FrozenConfig, read_json_object, setting
 
 VERSIONS = (1, 2, 3)
 RULES = ("authors", "opencv")
+#: how the network's offsets map back to the frame (see :mod:`~.rules`): the authors' way
+#: (from the tracked centre) or from the square actually cut
+DECODINGS = ("authors", "crop")
 
 #: TRACK.WINDOW_INFLUENCE, PENALTY_K and LR of the authors' configv1/v2/v3.yaml
 VERSION_SETTINGS: dict[int, dict[str, float]] = {
@@ -85,6 +91,9 @@ class NanoTrackConfig(FrozenConfig):
     #: the authors clip width and height to at least this many pixels
     min_size: float = setting(10.0, minimum=0.0, maximum=10_000.0)
     rules: str = setting("authors", choices=RULES)
+    #: "crop": decode from the centre and scale of the pixel square actually cut, not the
+    #: tracked centre (more accurate on small targets; not the authors' tracker)
+    decode: str = setting("authors", choices=DECODINGS)
 
     def validate(self) -> None:
         if feature_side(self.exemplar_size) != TEMPLATE_FEATURE_SIDE:
@@ -94,6 +103,8 @@ class NanoTrackConfig(FrozenConfig):
                 f"{feature_side(self.exemplar_size)} template features; the head needs "
                 f"{TEMPLATE_FEATURE_SIDE} x {TEMPLATE_FEATURE_SIDE} (113 to 128, e.g. 127)",
             )
+        if self.decode != "authors" and self.rules != "authors":
+            raise self.invalid("decode", f"{self.decode!r} applies to the authors' rules only")
         if feature_side(self.instance_size) <= TEMPLATE_FEATURE_SIDE:
             raise self.invalid(
                 "instance_size", f"must be larger than exemplar_size ({self.exemplar_size})"
