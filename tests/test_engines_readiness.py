@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from costcore.weights.cache import partial_path
 
 from costcore.engines import (
     EngineError,
@@ -35,7 +36,6 @@ from costcore.weights import (
 )
 from costcore.weights import catalogue as catalogue_module
 from costcore.weights import status as status_module
-from costcore.weights.cache import partial_path
 from tests.conftest import PROJECT_ROOT
 from tests.weights_server import FileServer, make_entry
 
