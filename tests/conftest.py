@@ -23,6 +23,16 @@ def shared_sequence(name: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def empty_weights_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path:
+    """Each test sees an empty weights cache of its own (COST_ANNOTATOR_WEIGHTS, inherited by
+    subprocesses), so what the developer has installed never changes a default engine or a
+    readiness; tests that want weights there install them into this folder."""
+    folder = tmp_path_factory.mktemp("weights-cache")
+    monkeypatch.setenv("COST_ANNOTATOR_WEIGHTS", str(folder))
+    return folder
+
+
 @pytest.fixture
 def crossing() -> Path:
     """OTB sequence, tab-separated ground truth, 120 frames 360x240."""

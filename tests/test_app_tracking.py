@@ -314,7 +314,10 @@ def test_an_engine_that_cannot_start_is_reported_and_changes_nothing(qtbot, wind
     assert "needs weights" in messages[-1]
     c.set_weights(str(tmp_path / "missing-checkpoint"))
     steps = c.assist.stack.count
-    assert c.track(start=0)
+    assert not c.track(start=0)  # chosen, but not there: refused before any work too
+    assert "weights not found" in messages[-1] and "missing-checkpoint" in messages[-1]
+    (tmp_path / "missing-checkpoint").write_bytes(b"not a checkpoint")
+    assert c.track(start=0)  # there, but broken: the run fails, saying why
     qtbot.waitUntil(lambda: not t.busy, timeout=TIMEOUT_MS)
     assert "failed" in messages[-1] and "missing-checkpoint" in messages[-1]
     assert c.assist.stack.count == steps and kinds(window)[1:].count("tracked") == 0

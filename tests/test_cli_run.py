@@ -247,3 +247,20 @@ def test_reporter_on_a_terminal(tmp_path: Path) -> None:
     text = stream.getvalue()
     assert "[1/2] b: FAILED: boom\n" in text and "[2/2] a: 10 frames, 18.0 FPS\n" in text
     assert "\r\x1b[K" in text and "x: 2/2 sequences, 13/13 frames" in text
+
+
+def test_nanotrack_from_the_weights_cache_names_its_weights(tmp_path: Path) -> None:
+    """Without --weights, nanotrack runs the cache's best entry, named in the results folder
+    (so V2 and V3 results never mix); with nothing installed, the command says how to get it."""
+    from costcore.weights import install_from
+    from tests.nanotrack_helpers import released_file
+
+    v3 = released_file(3)
+    dataset, results = _real_dataset(tmp_path), tmp_path / "results"
+    args = ["--dataset", str(dataset), "--results", str(results), "--engine", "nanotrack"]
+    with pytest.raises(CostcoreError, match="NanoTrack weights are not installed: run `python"):
+        run_cli(*args)
+    install_from("nanotrack-v3", [v3.parent])
+    assert run_cli(*args, "--sequences", "Skiing", "--max-frames", "12", "--device", "cpu") == 0
+    lines = (results / "nanotrack-nanotrackv3" / "Skiing.txt").read_text().splitlines()
+    assert len(lines) == 12 and all(RESULT_LINE.match(line) for line in lines)

@@ -12,6 +12,7 @@ every config class and let only ConfigError escape; what a config accepts, its n
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import time
 from pathlib import Path
@@ -24,11 +25,14 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from costcore.engines import WeightsError, create_engine  # noqa: E402
+from costcore.engines import EngineError, WeightsError, create_engine  # noqa: E402
 from costcore.engines.allinone import AllInOneConfig  # noqa: E402
 from costcore.engines.allinone.network import AllInOneNet  # noqa: E402
 from costcore.engines.cost import COSTTrackerParams  # noqa: E402
 from costcore.engines.errors import CheckpointError  # noqa: E402
+from costcore.engines.nanotrack import NanoTrackConfig  # noqa: E402
+from costcore.engines.nanotrack.network import NanoTrackNet  # noqa: E402
+from costcore.engines.nanotrack.tracker import NanoTracker  # noqa: E402
 from costcore.engines.vlt_tt import VLTTTConfig  # noqa: E402
 from costcore.engines.vlt_tt.network import VLTTTNet  # noqa: E402
 from costcore.errors import ConfigError, CostcoreError  # noqa: E402
@@ -205,6 +209,76 @@ def test_vlt_tt_config_errors_name_file_and_field(case: str, tmp_path: Path) -> 
     assert field is None or f"field {field!r}" in str(error), str(error)
 
 
+NANO_CASES = {
+    "string lr": ({"lr": "fast"}, "lr", "must be a number"),
+    "lr above 1": ({"lr": 1.5}, "lr", "at most 1"),
+    "negative penalty": ({"penalty_k": -1}, "penalty_k", "at least 0"),
+    "infinite context": (_raw("context_amount", "Infinity"), "context_amount", "finite"),
+    "NaN window influence": (_raw("window_influence", "NaN"), "window_influence", "finite"),
+    "unknown rules": ({"rules": "mine"}, "rules", "one of authors, opencv"),
+    "unknown field": ({"colour": "red"}, "colour", "not a field of the NanoTrack config"),
+    "template too small": ({"exemplar_size": 64}, "exemplar_size", "template features"),
+    "search not larger": ({"instance_size": 127}, "instance_size", "larger than exemplar"),
+    "huge search crop": ({"instance_size": 10**6}, "instance_size", "at most 1024"),
+    "bool for an int": ({"instance_size": True}, "instance_size", "must be an integer"),
+    "other version": ({"version": 2}, "version", "the weights are V3"),
+    "crop decoding with OpenCV's rules": (
+        {"rules": "opencv", "decode": "crop"},
+        "decode",
+        "authors' rules only",
+    ),
+    "5,000 digits": (_raw("instance_size", HUGE_INT), None, "5,000 digits"),
+    "deep nesting": (_raw("rules", DEEP), None, "nested deeper than"),
+    "300-character weights name": ({"weights": LONG_NAME}, "weights", "300 bytes"),
+}
+
+
+def _nanotrack_folder(folder: Path) -> Path:
+    """A folder with a stand-in V3 checkpoint: the tensors that tell the version, so loading
+    reaches the config check (a config problem is reported before the weights are loaded)."""
+    folder.mkdir()
+    state = {
+        "ban_head.corr_dw_reg.conv_kernel.0.weight": torch.zeros(96, 96, 1, 1),
+        "neck.downsample.0.weight": torch.zeros(96, 96, 1, 1),
+    }
+    torch.save({"state_dict": state}, folder / "nanotrackv3.pth")
+    (folder / "config.json").write_text("{}")
+    return folder
+
+
+@pytest.mark.parametrize("case", NANO_CASES)
+def test_nanotrack_config_errors_name_file_and_field(case: str, tmp_path: Path) -> None:
+    edit, field, message = NANO_CASES[case]
+    source = _nanotrack_folder(tmp_path / "source")
+    folder = _edited_copy(source, tmp_path / "nano", "config.json", edit)
+    with pytest.raises(CheckpointError) as caught:
+        create_engine("nanotrack", weights=folder, device="cpu")
+    error = caught.value
+    assert error.path == folder / "config.json" and message in str(error), str(error)
+    assert field is None or f"field {field!r}" in str(error), str(error)
+
+
+def test_nanotrack_config_given_in_code_is_checked(tmp_path: Path) -> None:
+    folder = _nanotrack_folder(tmp_path / "nano")
+    with pytest.raises(EngineError, match="nanotrack: NanoTrack config: field 'lr': must be"):
+        create_engine("nanotrack", weights=folder, device="cpu", config={"lr": -0.5})
+    # the folder's config is the file named when the override's values meet its own
+    (folder / "config.json").write_text('{"rules": "opencv"}')
+    with pytest.raises(CheckpointError) as caught:
+        create_engine("nanotrack", weights=folder, device="cpu", config={"lr": 2})
+    assert caught.value.path == folder / "config.json"
+
+
+def test_nanotrack_defaults_follow_the_version() -> None:
+    """What the checkpoint's version brings, and what a file says on top of it."""
+    v2 = NanoTrackConfig.from_dict({"lr": 0.3}, "config.json", version=2)
+    assert (v2.version, v2.window_influence, v2.penalty_k, v2.lr) == (2, 0.49, 0.15, 0.3)
+    assert NanoTrackConfig.from_dict({"version": 1}).penalty_k == 0.148
+    assert NanoTrackConfig.from_dict({}) == NanoTrackConfig()  # V3's settings
+    with pytest.raises(ConfigError, match="field 'version': must be one of 1, 2, 3"):
+        NanoTrackConfig.from_dict({"version": 4})
+
+
 TRAINING_CASES = {
     "zero heads in the model": ('{"model": {"nheads": 0}}', "model.nheads", "at least 1"),
     "infinite epochs": ('{"training": {"epochs": 1e400}}', "training.epochs", "integer"),
@@ -329,6 +403,11 @@ FUZZED = {
     "VLTTTConfig": (VLTTTConfig, VLTTTConfig().to_dict()),
     "TextEncoderSizes": (TextEncoderSizes, TextEncoderSizes().to_dict()),
     "COSTTrackerParams": (COSTTrackerParams, COSTTrackerParams().to_dict()),
+    "NanoTrackConfig": (NanoTrackConfig, NanoTrackConfig().to_dict()),
+    "NanoTrackConfig (V2, OpenCV's rules)": (
+        NanoTrackConfig,
+        NanoTrackConfig.for_version(2, rules="opencv").to_dict(),
+    ),
 }
 
 
@@ -346,7 +425,9 @@ def test_fuzzed_config_dicts_raise_only_config_errors(name: str, data: st.DataOb
     assert cls.from_dict(config.to_dict()) == config  # accepted values survive JSON
 
 
-@pytest.mark.parametrize("name", ["COSTConfig", "AllInOneConfig", "TrainingConfig"])
+@pytest.mark.parametrize(
+    "name", ["COSTConfig", "AllInOneConfig", "TrainingConfig", "NanoTrackConfig"]
+)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_fuzzed_config_files_raise_only_config_errors(
@@ -390,6 +471,41 @@ def test_accepted_network_configs_build_with_the_counted_parameters(
         with torch.device("meta"):
             expected = _parameters(VLTTTNet(config, torch.nn.Identity(), 768))
     assert config.parameter_count() == expected <= MAX_PARAMETERS
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_accepted_nanotrack_configs_track(data: st.DataObject) -> None:
+    """NanoTrack's network is fixed by its version (no size to count): what its config
+    accepts must track, with the score map the config promises."""
+    sizes = st.sampled_from([113, 120, 127, 128, 129, 160, 255, 287, 300, 1024, 2000])
+    numbers = st.one_of(st.floats(-1.0, 3.0), st.sampled_from([0, 1, 0.5, 100.0, 1e4]))
+    changes = st.fixed_dictionaries(
+        {},
+        optional={
+            "version": st.sampled_from([1, 2, 3]),
+            "exemplar_size": sizes,
+            "instance_size": sizes,
+            "context_amount": numbers,
+            "window_influence": numbers,
+            "penalty_k": numbers,
+            "lr": numbers,
+            "min_size": numbers,
+            "rules": st.sampled_from(["authors", "opencv"]),
+            "decode": st.sampled_from(["authors", "crop"]),
+        },
+    )
+    config = _accepted(NanoTrackConfig, data.draw(changes, label="values"))
+    torch.manual_seed(0)
+    network = NanoTrackNet(config.version).eval()
+    tracker = NanoTracker(network, config, compile=False)
+    frame = torch.randint(0, 256, (90, 120, 3), dtype=torch.uint8).numpy()
+    tracker.initialize(frame, (50.0, 30.0, 12.0, 9.0))
+    for _ in range(2):
+        result = tracker.step(frame)
+        assert result.score_map.shape == (config.output_size, config.output_size)
+        assert all(math.isfinite(value) for value in result.box)
+        assert result.box.w >= min(config.min_size, 120) - 1e-6
 
 
 def _network_changes(base: dict[str, Any], extra: dict[str, st.SearchStrategy]):

@@ -168,8 +168,8 @@ def test_registered_and_listed() -> None:
     assert "nanotrack" in available_engines()
     info = engine_info("nanotrack")
     assert info.takes_weights and "NanoTrack" in info.description
-    with pytest.raises(EngineError, match="nanotrack needs weights: a NanoTrack .pth"):
-        create_engine("nanotrack")
+    with pytest.raises(EngineError, match="NanoTrack weights are not installed"):
+        create_engine("nanotrack")  # conftest's empty weights cache
     with pytest.raises(EngineError, match="nanotrack"):
         create_engine("nanotrack", released_file(3), threshold=0.5)
 
@@ -254,3 +254,100 @@ def test_a_larger_search_region_gives_a_larger_map() -> None:
     assert result.score_map.shape == (17, 17)
     assert result.search_region.w == round(s_z * 287 / 127)
     assert abs(result.box.x - boxes[1].x) < 5 and abs(result.box.y - boxes[1].y) < 5
+
+
+# --- weights from the per-user cache ---------------------------------------------------------
+
+NOT_INSTALLED = (
+    "NanoTrack weights are not installed: run `python -m costcore weights download "
+    "nanotrack-v3` (or `... --from FILE` offline)"
+)
+
+
+def test_without_weights_the_best_installed_entry_is_taken() -> None:
+    """The cache (conftest's, empty at first) filled from ../shared as `--from` would."""
+    from costcore.engines import default_engine_name
+    from costcore.weights import install_from
+
+    v2, v3 = released_file(2), released_file(3)
+    with pytest.raises(EngineError) as caught:
+        create_engine("nanotrack", device="cpu")
+    assert str(caught.value) == NOT_INSTALLED
+    assert default_engine_name(None) == "csrt"
+
+    install_from("nanotrack-v2", [v2.parent])
+    assert default_engine_name(None) == "nanotrack"
+    engine = create_engine("nanotrack", device="cpu")
+    assert engine.version == 2
+    assert engine.describe().startswith("nanotrack (cpu) - nanotrackv2.pth: NanoTrack V2")
+    assert engine.describe().endswith("(weights cache: nanotrack-v2)")
+    named = create_engine("nanotrack", v2, device="cpu")
+    assert "weights cache" not in named.describe()
+    cached_boxes = [r.box for r in track(engine, "Crossing", 6)]
+    assert cached_boxes == [r.box for r in track(named, "Crossing", 6)]
+
+    install_from("nanotrack-v3", [v3.parent])  # V3 is preferred once it is there
+    engine = create_engine("nanotrack", device="cpu")
+    assert engine.version == 3 and engine.describe().endswith("(weights cache: nanotrack-v3)")
+
+
+def test_a_damaged_cached_file_is_passed_over_and_said(empty_weights_cache: Path) -> None:
+    from costcore.weights import install_from
+
+    v2, v3 = released_file(2), released_file(3)
+    install_from("nanotrack-v3", [v3.parent])
+    cached = empty_weights_cache / "nanotrack-v3" / "nanotrackv3.pth"
+    cached.chmod(0o644)
+    data = bytearray(cached.read_bytes())
+    data[-1] ^= 0xFF  # one flipped byte: same size, other bytes
+    cached.write_bytes(bytes(data))
+    with pytest.raises(EngineError) as caught:
+        create_engine("nanotrack", device="cpu")
+    assert str(caught.value) == f"{NOT_INSTALLED} (nanotrack-v3 is corrupt)"
+    install_from("nanotrack-v2", [v2.parent])
+    assert create_engine("nanotrack", device="cpu").version == 2
+
+
+def test_track_cli_defaults_to_nanotrack_when_installed(
+    crossing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from costcore import cli
+    from costcore.weights import install_from
+
+    out = tmp_path / "Crossing.txt"
+    args = ["track", "--sequence", str(crossing), "--device", "cpu", "--out", str(out)]
+    assert cli.main([*args, "--engine", "nanotrack", "--max-frames", "3"]) == 2
+    assert NOT_INSTALLED in capsys.readouterr().err  # one line, no traceback
+    install_from("nanotrack-v3", [released_file(3).parent])
+    assert cli.main([*args, "--max-frames", "20"]) == 0
+    assert "nanotrack (cpu) - nanotrackv3.pth: NanoTrack V3" in capsys.readouterr().out
+    written = np.loadtxt(out, delimiter=",")
+    expected = np.loadtxt(FIXTURES / "authors_v3_crossing.txt", delimiter=",")[:20, :4]
+    assert np.abs(written - expected).max() <= BOX_TOLERANCE + 0.0005
+
+
+def test_decoding_from_the_crop_actually_cut() -> None:
+    """``decode="crop"`` adds the network's offsets to the centre of the integer square that
+    was cut, at its real scale (255 / side), where the authors add them to the tracked centre
+    at 127 / s_z: from the same start, the same crop and the same map, the two centres differ
+    exactly by that change of reference (the authors' mode stays their tracker, see above)."""
+    frames, boxes = real_frames("truck4_1", 6)
+    authors = create_engine("nanotrack", released_file(2), device="cpu")
+    cropped = create_engine("nanotrack", released_file(2), device="cpu", config={"decode": "crop"})
+    assert cropped.config.decode == "crop" and authors.config.decode == "authors"
+    start = boxes[0]
+    authors.initialize(frames[0], start)
+    cropped.initialize(frames[0], start)
+    a, c = authors.step(frames[1]), cropped.step(frames[1])
+    assert np.array_equal(a.score_map, c.score_map) and a.search_region == c.search_region
+    pad = 0.5 * (start.w + start.h)
+    s_z = np.sqrt((start.w + pad) * (start.h + pad))
+    region = a.search_region
+    for axis in (0, 1):
+        offset = (a.box.center[axis] - start.center[axis]) * (127 / s_z)  # crop pixels
+        expected = region.center[axis] + offset / (255 / region.w)
+        assert abs(c.box.center[axis] - expected) < 1e-3  # float32 boxes
+    # the square's rounding moved it off the tracked centre: the modes really differ here
+    assert abs(region.center[0] - start.center[0]) + abs(region.center[1] - start.center[1]) > 0.1
+    for frame in frames[2:]:
+        assert abs(cropped.step(frame).box.x - authors.step(frame).box.x) < 2.0

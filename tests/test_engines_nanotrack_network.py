@@ -360,7 +360,7 @@ def test_a_folder_with_config_json_and_overrides(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError) as caught:
         load_nanotrack(folder)
     assert caught.value.path == folder / "config.json"
-    assert "unknown NanoTrack config fields: colour" in str(caught.value)
+    assert "field 'colour': is not a field of the NanoTrack config" in str(caught.value)
     with pytest.raises(EngineError, match="config must be a dict or a JSON file"):
         load_nanotrack(released_file(3), config=3)
 

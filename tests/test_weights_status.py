@@ -176,3 +176,23 @@ def test_a_folder_where_the_file_should_be_is_corrupt(tmp_path: Path) -> None:
     check = check_entry(entry, tmp_path)[0]
     assert check.status is WeightsStatus.CORRUPT and check.detail == "not a readable file"
     assert installed_path(entry, tmp_path) is None
+
+
+def test_quick_status_reads_no_bytes_and_bad_bytes_are_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``quick`` (start-up): a right-size file copied in by hand counts until it is hashed;
+    once hashed and found wrong, its stamp says so to every check without a new hash."""
+    entry = make_entry("w", BASE, {"one.pth": ONE})
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "one.pth").write_bytes(bytes(len(ONE)))  # right size, wrong bytes
+    with monkeypatch.context() as patch:
+        _forbid_hashing(patch)
+        assert entry_status(entry, tmp_path, quick=True) is WeightsStatus.INSTALLED
+        assert installed_path(entry, tmp_path, quick=True) == tmp_path / "w" / "one.pth"
+    assert entry_status(entry, tmp_path) is WeightsStatus.CORRUPT  # hashed once, stamped
+    _forbid_hashing(monkeypatch)
+    assert entry_status(entry, tmp_path) is WeightsStatus.CORRUPT
+    assert entry_status(entry, tmp_path, quick=True) is WeightsStatus.CORRUPT
+    check = check_entry(entry, tmp_path)[0]
+    assert check.actual_sha256 is not None and check.actual_sha256 in check.detail

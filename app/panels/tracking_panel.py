@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.job_runner import JobRunner
+from app.panels.engine_status import EngineStatus
 from costcore.annotator import AnnotatorModel
 from costcore.annotator.engine_settings import engine_choices
 from costcore.assist.engine_evaluation import EvaluationRun
@@ -62,6 +63,7 @@ class TrackingPanel(QWidget):
             self.engine.setItemData(
                 self.engine.count() - 1, description, Qt.ItemDataRole.ToolTipRole
             )
+        self.status = EngineStatus()
         self.weights = QLineEdit()
         self.weights.setReadOnly(True)
         # a display: a click may select the path, but the focus never tabs (or falls) into it
@@ -161,6 +163,7 @@ class TrackingPanel(QWidget):
         extent_row.addWidget(self.count)
         form = QFormLayout()
         form.addRow("Engine", engine_row)
+        form.addRow("", self.status)
         form.addRow("Weights", weights_row)
         form.addRow("Language", self.language_form)
         form.addRow("Propagate", extent_row)
@@ -195,6 +198,7 @@ class TrackingPanel(QWidget):
         self._progress_shown = 0.0
         self._load()
         self.engine.currentIndexChanged.connect(self._engine_changed)
+        self.status.installed.connect(self._weights_installed)
         self.device.currentIndexChanged.connect(
             lambda _i: model.set_device(self.device.currentData())
         )
@@ -242,6 +246,7 @@ class TrackingPanel(QWidget):
         self.threshold.setValue(model.flag_rules.score_threshold)
         self._describe_weights()
         self._describe_finding()
+        self.refresh_readiness()
 
     def _track(self, backwards: bool) -> None:
         extent, count = self.extent_choice()
@@ -253,6 +258,31 @@ class TrackingPanel(QWidget):
         self.weights.setText(self.model.engine.current_weights())
         self._describe_weights()
         self._describe_finding()
+        self.refresh_readiness()
+
+    def refresh_readiness(self) -> None:
+        """Mark each engine in the picker ready or not (the registry and the weights cache
+        say; cheap), and show the chosen one's state with a way to get missing weights."""
+        settings = self.model.engine
+        for row in range(self.engine.count()):
+            name = self.engine.itemData(row)
+            label, description = engine_choices()[name]
+            readiness = settings.readiness(name)
+            self.engine.setItemText(row, label if readiness.ready else f"{label} — not ready")
+            tip = f"{description}\n{readiness.reason}"
+            self.engine.setItemData(row, tip, Qt.ItemDataRole.ToolTipRole)
+        self.status.show_readiness(settings.readiness(), settings.label)
+
+    def _weights_installed(self, entry: str) -> None:
+        """Weights arrived: an engine never picked by hand becomes the default that uses them."""
+        settings = self.model.engine
+        index = self.engine.findData(settings.name)
+        if index >= 0 and index != self.engine.currentIndex():
+            self.engine.setCurrentIndex(index)  # _engine_changed refreshes
+        else:
+            self.refresh_readiness()
+        self.model.events.engine_changed.emit()
+        self.model.events.message.emit(f"{entry} installed: {settings.readiness().reason}")
 
     def _describe_finding(self) -> None:
         """Find the target only with an engine that can (the registry says which)."""
@@ -309,6 +339,7 @@ class TrackingPanel(QWidget):
         if path and self.engine.currentData() != target:
             self.engine.setCurrentIndex(self.engine.findData(target))
         self._describe_weights()
+        self.refresh_readiness()
 
     def extent_choice(self) -> tuple[Extent, int]:
         return Extent(self.extent.currentData()), self.count.value()

@@ -7,11 +7,12 @@ checkpoint chosen once stays COST's when the annotator switches to NanoTrack and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from costcore.assist.jobs import INTERPOLATION
 from costcore.engines import EngineInfo, default_engine_name, engine_info, engine_infos
-from costcore.engines.registry import weights_engine
+from costcore.engines.registry import Readiness, engine_readiness, weights_engine
 from costcore.language import LanguageError, LanguageForm, LanguageInput
 
 INTERPOLATION_LABEL = "Interpolation"
@@ -79,16 +80,37 @@ class EngineSettings:
             self.engine = target
         return target
 
+    def readiness(self, name: str | None = None) -> Readiness:
+        """Whether engine ``name`` (default: the one in use) can run with the weights chosen
+        for it, or the per-user cache's; why not; what could be downloaded for it. Cheap: no
+        hashing, no torch (the picker asks for every engine)."""
+        name = self.name if name is None else name
+        if name == INTERPOLATION:
+            return Readiness(True, f"{INTERPOLATION_LABEL}: needs no engine")
+        return engine_readiness(name, self.weights.get(name) or None)
+
     def cannot_start(self) -> str:
         """Why a run cannot start with these settings ("" when it can)."""
         info = self.info()
-        if info is not None and info.needs_weights and not self.current_weights():
-            others = ", ".join(i.display_name for i in engine_infos() if not i.needs_weights)
-            return (
-                f"The {info.display_name} engine needs weights: choose {info.weights_hint} "
-                f"in the Tracking panel, or pick an engine that needs none ({others})."
-            )
-        return ""
+        if info is None:
+            return ""
+        readiness = self.readiness()
+        if readiness.ready:
+            return ""
+        current = info.name
+        others = _either(
+            i.display_name
+            for i in engine_infos()
+            if i.name != current and self.readiness(i.name).ready
+        )
+        if readiness.downloads:
+            return f"{readiness.reason} (Download in the Tracking panel, or pick {others})."
+        if self.current_weights():  # chosen, but not there
+            return f"{readiness.reason}: choose them again in the Tracking panel, or pick {others}."
+        return (
+            f"The {info.display_name} engine needs weights: choose {info.weights_hint} "
+            f"in the Tracking panel, or pick an engine that is ready ({others})."
+        )
 
     def engine_text(self, language: LanguageInput) -> str:
         """The description in the chosen form (LanguageError, with what to do, if unset)."""
@@ -121,3 +143,9 @@ class EngineSettings:
                 f"(frames tracked by {with_maps} keep one)."
             )
         return f"No confidence map for this frame: only frames tracked by {with_maps} keep one."
+
+
+def _either(names: Iterable[str]) -> str:
+    """ "A", "A or B", "A, B or C"."""
+    items = list(names)
+    return " or ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)

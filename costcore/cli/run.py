@@ -81,7 +81,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--results", required=True, type=Path, metavar="DIR", help="writes <DIR>/<tracker>/..."
     )
     parser.add_argument(
-        "--engine", help=f"one of: {engines} (default: cost with --weights, else csrt)"
+        "--engine",
+        help=f"one of: {engines} (default: with --weights, nanotrack for NanoTrack's files, "
+        "else cost; without, nanotrack when its weights are installed, else csrt)",
     )
     parser.add_argument(
         "--weights",
@@ -308,6 +310,14 @@ def _check_engine(args: argparse.Namespace) -> tuple[str, Path | None]:
             raise CostcoreError(f"{weights}: weights not found")
         else:
             weights = weights.resolve()  # workers may not share our idea of '.'
+    elif info.weights_entries:  # from the weights cache, named for the workers and results
+        from costcore.engines.registry import not_installed_message
+        from costcore.weights import first_installed
+
+        found = first_installed(engine)
+        if found is None:
+            raise CostcoreError(not_installed_message(engine))
+        weights = found[1].resolve()
     elif info.needs_weights:
         raise CostcoreError(f"engine '{engine}' needs --weights ({info.weights_hint})")
     return engine, weights

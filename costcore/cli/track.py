@@ -103,7 +103,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser, "default: attributes when --language-attributes is given, else sentence"
     )
     parser.add_argument(
-        "--engine", help=f"one of: {engines} (default: cost with --weights, else csrt)"
+        "--engine",
+        help=f"one of: {engines} (default: with --weights, nanotrack for NanoTrack's files, "
+        "else cost; without, nanotrack when its weights are installed, else csrt)",
     )
     parser.add_argument(
         "--weights",

@@ -6,6 +6,11 @@ this module (and listing engines in the app's menu) imports neither torch nor Op
 the app starts fast and a missing optional dependency only matters for the engine that needs it.
 A new tracker (LiteTrack, ...) is one new module plus one ``register_engine`` call below, as
 All-in-One, VLT_TT and UVLTrack are; the app's engine picker and the CLI list from here.
+
+Which engine runs when none is named (:func:`default_engine_name`) and whether an engine can
+run now (:func:`engine_readiness`) are answered here too, from the weights catalogue and the
+per-user cache (:mod:`costcore.weights`, standard library only) by file sizes and stamps: no
+weights file is read, torch is not imported, so the app can ask at start-up for every engine.
 """
 
 from __future__ import annotations
@@ -15,18 +20,30 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
+from pathlib import Path
 
 from costcore.engines.base import TrackerEngine
 from costcore.engines.errors import EngineError
 from costcore.language import LanguageForm
+from costcore.weights import (
+    WeightsStatus,
+    catalogue_entries,
+    entries_for_engine,
+    entry_status,
+    first_installed,
+    install_hint,
+)
 
 EngineFactory = Callable[..., TrackerEngine]
 WeightsPath = str | PathLike[str]
 
 #: the engine used when no weights are configured: embedded in OpenCV, needs nothing else
 CLASSICAL_DEFAULT = "csrt"
-#: the engine used when weights are configured
+#: the engine used when weights are configured (and they are not an installable engine's)
 WEIGHTS_DEFAULT = "cost"
+#: the engine used when its weights are installed in the cache and no other weights are
+#: configured: real-time on any CPU, with a score and a score map
+CACHED_DEFAULT = "nanotrack"
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,12 @@ class EngineInfo:
     def display_name(self) -> str:
         """The name as menus and messages show it."""
         return self.label or self.name.upper()
+
+    @property
+    def weights_entries(self) -> tuple[str, ...]:
+        """Names of the weights catalogue's entries for this engine, the preferred first: what
+        ``costcore.weights.download_entry`` can fetch for it (empty: nothing to download)."""
+        return tuple(entry.name for entry in entries_for_engine(self.name))
 
     def load_factory(self) -> EngineFactory:
         """Import the factory now (the only place an engine's heavy imports happen)."""
@@ -150,8 +173,107 @@ def engine_info(name: str) -> EngineInfo:
 
 
 def default_engine_name(weights: WeightsPath | None) -> str:
-    """``"cost"`` when weights are configured, else the embedded classical tracker."""
-    return WEIGHTS_DEFAULT if weights else CLASSICAL_DEFAULT
+    """The engine to use when none is named.
+
+    With ``weights`` configured: the engine whose published weights they are
+    (:func:`catalogued_engine`, e.g. ``nanotrackv3.pth`` -> ``"nanotrack"``), else ``"cost"``.
+    Without: ``"nanotrack"`` when NanoTrack weights are installed in the per-user cache, else
+    the embedded ``"csrt"``. Cheap: file names, sizes and stamps only (no hashing, no torch).
+    """
+    if weights:
+        return catalogued_engine(weights) or WEIGHTS_DEFAULT
+    if first_installed(CACHED_DEFAULT, quick=True) is not None:
+        return CACHED_DEFAULT
+    return CLASSICAL_DEFAULT
+
+
+def catalogued_engine(weights: WeightsPath) -> str | None:
+    """The registered engine whose catalogued weights ``weights`` are, or None.
+
+    A file counts when it has the published size of one of the engine's catalogue files (so
+    a browser's ``nanotrackv3 (1).pth`` does) or its name starts with the engine's name (a
+    ``nanotrack_finetuned.pth``); a folder when one of its files does. Nothing is read.
+    """
+    path = Path(weights)
+    try:
+        files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    except OSError:
+        return None
+    for entry in catalogue_entries():
+        if entry.engine not in _ENGINES:
+            continue
+        sizes = {file.size for file in entry.files}
+        for file in files:
+            if file.name.lower().startswith(entry.engine) and file.suffix.lower() == ".pth":
+                return entry.engine
+            try:
+                if file.stat().st_size in sizes:
+                    return entry.engine
+            except OSError:
+                continue
+    return None
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether an engine can run now, why (one line for a tooltip or the status bar), and
+    which catalogue entries a Download button could fetch for it."""
+
+    ready: bool
+    reason: str
+    #: catalogue entries of the engine not (completely, correctly) installed, preferred first;
+    #: each a name for ``costcore.weights.download_entry``
+    downloads: tuple[str, ...] = ()
+    #: the weights the engine would load (given, or found in the cache); None when none
+    weights: Path | None = None
+
+
+def engine_readiness(name: str, weights_path: WeightsPath | None = None) -> Readiness:
+    """Whether engine ``name`` can be created now with ``weights_path`` (the weights the
+    caller would pass to :func:`create_engine` for it; None: none configured).
+
+    - engines without weights (CSRT, KCF) are always ready;
+    - given weights make an engine ready when the path exists (loading checks the rest);
+    - without, an engine with catalogue entries is ready when one is installed in the cache
+      (the preferred one is what it loads), and not ready with the download command otherwise;
+    - an engine that needs weights nobody publishes (COST, ...) is not ready without them.
+
+    Cheap (sizes and stamps, no hashing, no torch): safe to call for every engine at start-up
+    and again after a download finishes. An unknown name is an :class:`EngineError`.
+    """
+    info = engine_info(name)
+    label = info.display_name
+    if not info.takes_weights:
+        return Readiness(True, f"{label}: built in, needs no weights")
+    entries = entries_for_engine(name)
+    statuses = [(entry, entry_status(entry, quick=True)) for entry in entries]
+    downloads = tuple(e.name for e, status in statuses if status is not WeightsStatus.INSTALLED)
+    if weights_path:
+        path = Path(weights_path)
+        if path.exists():
+            return Readiness(True, f"{label}: weights {path}", downloads, path)
+        return Readiness(False, f"{label}: weights not found: {path}", downloads)
+    installed = first_installed(name, quick=True)
+    if installed is not None:
+        entry, path = installed
+        return Readiness(True, f"{label}: {entry.name} installed ({path})", downloads, path)
+    if entries:
+        problems = [f"{e.name} is {s.value}" for e, s in statuses if s is not WeightsStatus.MISSING]
+        detail = f" ({'; '.join(problems)})" if problems else ""
+        return Readiness(False, not_installed_message(name) + detail, downloads)
+    if info.needs_weights:
+        return Readiness(False, f"{label} needs weights: {info.weights_hint}")
+    return Readiness(True, f"{label}: runs without weights")
+
+
+def not_installed_message(name: str) -> str:
+    """What to say when engine ``name`` has no installed weights: how to get its preferred
+    catalogue entry (online, and offline from a file)."""
+    info = engine_info(name)
+    entries = info.weights_entries
+    if not entries:
+        return f"{info.display_name} needs weights: {info.weights_hint}"
+    return f"{info.display_name} weights are not installed: {install_hint(entries[0])}"
 
 
 def weights_engine(current: str) -> EngineInfo:

@@ -2,8 +2,13 @@
 
 ``entry_status`` and ``installed_path`` trust a file whose size and modification time match
 the stamp recorded when it was last hashed (see :mod:`costcore.weights.integrity`); a file
-without a valid stamp (copied in by hand, replaced, touched) is hashed once and stamped.
+without a valid stamp (copied in by hand, replaced, touched) is hashed once and stamped, with
+the bytes it was found to have, so a damaged file is not hashed again on every check either.
 ``verify_entry`` re-hashes every present file.
+
+``quick=True`` (start-up questions: which engines are ready, which engine is the default)
+reads no file's bytes at all: a file counts by its stamp, and a right-size file without one
+(copied in by hand) counts as installed until an engine loads it, which hashes it then.
 """
 
 from __future__ import annotations
@@ -72,9 +77,11 @@ def _resolve(entry: WeightsEntry | str) -> WeightsEntry:
 
 
 def check_file(
-    folder: Path, file: WeightsFile, stamps: dict[str, Stamp], rehash: bool
+    folder: Path, file: WeightsFile, stamps: dict[str, Stamp], rehash: bool, quick: bool = False
 ) -> FileCheck:
-    """The state of ``file`` in ``folder``; hashes only without a matching stamp or if asked."""
+    """The state of ``file`` in ``folder``; hashes only without a matching stamp or if asked
+    (``rehash``), never with ``quick`` (an unstamped right-size file then counts as installed).
+    """
     path = folder / file.name
     try:
         info = path.stat()
@@ -85,29 +92,32 @@ def check_file(
         size = info.st_size if path.is_file() else None
         return FileCheck(file, path, WeightsStatus.CORRUPT, actual_size=size)
     stamp = stamps.get(file.name)
-    if not rehash and stamp is not None and stamp.sha256 == file.sha256 and stamp.matches(path):
+    if not rehash and stamp is not None and stamp.matches(path):
+        # the bytes were hashed since the file last changed: the stamp says what they are
+        good = stamp.sha256 == file.sha256
+        status = WeightsStatus.INSTALLED if good else WeightsStatus.CORRUPT
+        return FileCheck(
+            file, path, status, None if good else stamp.sha256, actual_size=info.st_size
+        )
+    if quick:
         return FileCheck(file, path, WeightsStatus.INSTALLED, actual_size=info.st_size)
     try:
         got = sha256_of_file(path)
     except OSError:
         return FileCheck(file, path, WeightsStatus.CORRUPT, actual_size=info.st_size)
-    if got == file.sha256:
-        record_stamp(folder, file.name, Stamp.of(path, got))
-        status = WeightsStatus.INSTALLED
-    else:
-        record_stamp(folder, file.name, None)
-        status = WeightsStatus.CORRUPT
+    record_stamp(folder, file.name, Stamp.of(path, got))
+    status = WeightsStatus.INSTALLED if got == file.sha256 else WeightsStatus.CORRUPT
     return FileCheck(file, path, status, actual_sha256=got, actual_size=info.st_size)
 
 
 def check_entry(
-    entry: WeightsEntry | str, root: Path | None = None, rehash: bool = False
+    entry: WeightsEntry | str, root: Path | None = None, rehash: bool = False, quick: bool = False
 ) -> list[FileCheck]:
-    """The state of each of ``entry``'s files, in catalogue order."""
+    """The state of each of ``entry``'s files, in catalogue order (``quick``: see the module)."""
     entry = _resolve(entry)
     folder = entry_folder(entry, root)
     stamps = read_stamps(folder)
-    return [check_file(folder, f, stamps, rehash) for f in entry.files]
+    return [check_file(folder, f, stamps, rehash, quick) for f in entry.files]
 
 
 def combine_status(checks: list[FileCheck]) -> WeightsStatus:
@@ -122,18 +132,24 @@ def combine_status(checks: list[FileCheck]) -> WeightsStatus:
     return WeightsStatus.PARTIAL
 
 
-def entry_status(entry: WeightsEntry | str, root: Path | None = None) -> WeightsStatus:
-    """installed / missing / partial / corrupt, without re-hashing stamped files."""
-    return combine_status(check_entry(entry, root))
+def entry_status(
+    entry: WeightsEntry | str, root: Path | None = None, quick: bool = False
+) -> WeightsStatus:
+    """installed / missing / partial / corrupt, without re-hashing stamped files (``quick``:
+    without hashing any file)."""
+    return combine_status(check_entry(entry, root, quick=quick))
 
 
-def installed_path(entry: WeightsEntry | str, root: Path | None = None) -> Path | None:
+def installed_path(
+    entry: WeightsEntry | str, root: Path | None = None, quick: bool = False
+) -> Path | None:
     """The checked local weights of ``entry``: its file, or its folder when it has several.
 
-    ``None`` when anything is missing, partial or corrupt.
+    ``None`` when anything is missing, partial or corrupt. ``quick``: hash nothing (see the
+    module); what an engine loads must come from a call without it.
     """
     entry = _resolve(entry)
-    if entry_status(entry, root) is not WeightsStatus.INSTALLED:
+    if entry_status(entry, root, quick) is not WeightsStatus.INSTALLED:
         return None
     folder = entry_folder(entry, root)
     return folder / entry.files[0].name if len(entry.files) == 1 else folder
@@ -161,13 +177,24 @@ def require_installed(entry: WeightsEntry | str, root: Path | None = None) -> Pa
     return path
 
 
-def first_installed(engine: str, root: Path | None = None) -> tuple[WeightsEntry, Path] | None:
-    """The preferred installed entry of ``engine`` and its path, or ``None`` if it has none."""
+def first_installed(
+    engine: str, root: Path | None = None, quick: bool = False
+) -> tuple[WeightsEntry, Path] | None:
+    """The preferred installed entry of ``engine`` and its path, or ``None`` if it has none.
+
+    ``quick``: judge by sizes and stamps only, for start-up questions (see the module).
+    """
     for entry in entries_for_engine(engine):
-        path = installed_path(entry, root)
+        path = installed_path(entry, root, quick)
         if path is not None:
             return entry, path
     return None
+
+
+def install_hint(entry: WeightsEntry | str) -> str:
+    """How a user gets ``entry``: the download command, and the offline way."""
+    name = _resolve(entry).name
+    return f"run `python -m costcore weights download {name}` (or `... --from FILE` offline)"
 
 
 def verify_entry(entry: WeightsEntry | str, root: Path | None = None) -> list[FileCheck]:

@@ -4,7 +4,9 @@ Registered as ``"nanotrack"``. A Siamese tracker with a MobileNetV3-small backbo
 anchor-free head, 0.3-0.6 M parameters, real-time on a CPU, with a score and a score map per
 frame. Weights: one of the authors' released ``.pth`` files (``nanotrackv2.pth``,
 ``nanotrackv3.pth``, ``nanotrackv1.pth``); the version is read from the tensors, and the
-tracker takes that version's settings from the authors' configs. A folder holding such a file
+tracker takes that version's settings from the authors' configs. Without weights the engine
+takes the best entry installed in the per-user cache (``python -m costcore weights download
+nanotrack-v3``) and says which in ``describe()``. A folder holding such a file
 and a ``config.json`` (:class:`NanoTrackConfig` fields) works too; the ``config`` option
 (a dict or a JSON file) overrides them, e.g. ``OPENCV_TRACKER_NANO`` for OpenCV's rules.
 
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from costcore.engines.checkpoint_files import (
     CheckpointLocation,
+    config_error,
     config_values,
     load_strict,
     locate_checkpoint,
@@ -27,13 +30,14 @@ from costcore.engines.checkpoint_files import (
 )
 from costcore.engines.errors import CheckpointError, EngineError
 from costcore.engines.nanotrack.config import OPENCV_TRACKER_NANO, NanoTrackConfig
-from costcore.errors import FormatError
+from costcore.errors import ConfigError
 
 __all__ = [
     "OPENCV_TRACKER_NANO",
     "NanoTrackConfig",
     "create_nanotrack_engine",
     "detect_version",
+    "installed_weights",
     "load_nanotrack",
 ]
 
@@ -76,8 +80,8 @@ def _config(location: CheckpointLocation, override: object, version: int) -> Nan
     values, where = config_values(location, override, "nanotrack", ("engine", "weights"))
     try:
         return NanoTrackConfig.from_dict(values, where, version)
-    except FormatError as error:
-        raise CheckpointError(error.path, error.message) from error
+    except ConfigError as error:
+        raise config_error(error, "nanotrack") from None
 
 
 def load_nanotrack(weights: str | PathLike[str], config: object = None, device: str = "cpu"):
@@ -107,16 +111,34 @@ def load_nanotrack(weights: str | PathLike[str], config: object = None, device: 
     return network.eval(), cfg, summary
 
 
+def installed_weights() -> tuple[Path, str]:
+    """The best NanoTrack weights in the per-user cache (V3, else V2, else V1), each file
+    checked against its published SHA-256 (hashed once, then known by its stamp), and the
+    catalogue entry's name; an :class:`EngineError` saying how to get them when none is."""
+    from costcore.engines.registry import not_installed_message
+    from costcore.weights import WeightsStatus, entries_for_engine, entry_status, first_installed
+
+    found = first_installed("nanotrack")
+    if found is not None:
+        entry, path = found
+        return path, entry.name
+    problems = []
+    for entry in entries_for_engine("nanotrack"):
+        status = entry_status(entry)
+        if status is not WeightsStatus.MISSING:
+            problems.append(f"{entry.name} is {status.value}")
+    detail = f" ({'; '.join(problems)})" if problems else ""
+    raise EngineError(not_installed_message("nanotrack") + detail)
+
+
 def create_nanotrack_engine(
     weights: str | PathLike[str] | None = None, device: str = "auto", config: object = None
 ):
-    """Registry factory for ``"nanotrack"``: ``weights`` is a NanoTrack ``.pth`` or a folder."""
+    """Registry factory for ``"nanotrack"``: ``weights`` is a NanoTrack ``.pth`` or a folder;
+    None takes the best installed entry of the weights cache (:func:`installed_weights`)."""
+    cached = None
     if not weights:
-        raise EngineError(
-            "nanotrack needs weights: a NanoTrack .pth, e.g. nanotrackv3.pth from "
-            "github.com/HonglinChu/SiamTrackers (NanoTrack/models/pretrained), "
-            "passed as --weights"
-        )
+        weights, cached = installed_weights()
     try:
         import torch  # noqa: F401
 
@@ -130,4 +152,6 @@ def create_nanotrack_engine(
     except (ValueError, RuntimeError) as error:
         raise EngineError(f"device {device!r}: {error}") from error
     network, cfg, summary = load_nanotrack(weights, config, str(resolved))
+    if cached is not None:
+        summary += f" (weights cache: {cached})"
     return NanoTracker(network, cfg, resolved, summary)

@@ -3,26 +3,37 @@
 Defaults per version are the authors' ``models/config/configv{1,2,3}.yaml``
 (github.com/HonglinChu/SiamTrackers, NanoTrack/): exemplar 127 px, instance 255 px, context
 0.5, and each version's tuned window influence, scale/ratio penalty and size learning rate.
-The network fixes the rest (stride 16; a 16 x 16 score map for V1 and V2, 15 x 15 for V3).
+The network fixes the rest (stride 16; a 16 x 16 score map for V1 and V2, 15 x 15 for V3),
+so no field changes the network's size: the config has no parameter count to bound, only the
+crops (``instance_size`` at most :data:`MAX_INSTANCE_SIZE`).
 
 ``rules`` says whose arithmetic the tracker follows: ``"authors"`` (default) is their pysot
 ``NanoTracker``; ``"opencv"`` is OpenCV's ``cv2.TrackerNano``, an independent C++ port with
-its own crop and update rules (see :mod:`costcore.engines.nanotrack.tracker`). Use
-:data:`OPENCV_TRACKER_NANO` for everything OpenCV's port hard-codes.
+its own crop and update rules (see :mod:`costcore.engines.nanotrack.rules`). Use
+:data:`OPENCV_TRACKER_NANO` for everything OpenCV's port hard-codes. ``decode="crop"``
+(authors' rules only, not the default) maps the network's output back through the square
+actually cut instead of the tracked centre: more accurate on small targets, no longer the
+authors' tracker box for box.
+
+A config file is untrusted input: :class:`NanoTrackConfig` is a
+:class:`~costcore.frozen_config.FrozenConfig`, so a wrong type, a value out of range or an
+unknown field is one :class:`~costcore.errors.ConfigError` naming the file and the field.
 """
 
 from __future__ import annotations
 
-import json
-import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from costcore.errors import FormatError
+from costcore.errors import ConfigError
+from costcore.frozen_config import FrozenConfig, read_json_object, setting
 
 VERSIONS = (1, 2, 3)
 RULES = ("authors", "opencv")
+#: how the network's offsets map back to the frame (see :mod:`~.rules`): the authors' way
+#: (from the tracked centre) or from the square actually cut
+DECODINGS = ("authors", "crop")
 
 #: TRACK.WINDOW_INFLUENCE, PENALTY_K and LR of the authors' configv1/v2/v3.yaml
 VERSION_SETTINGS: dict[int, dict[str, float]] = {
@@ -43,6 +54,8 @@ OPENCV_TRACKER_NANO: dict[str, Any] = {
 #: the backbone's total stride and the template feature side the head is built for
 STRIDE = 16
 TEMPLATE_FEATURE_SIDE = 8
+#: the largest search crop (a 64 x 64 map; the released configs use 255 px, 16 x 16)
+MAX_INSTANCE_SIZE = 1024
 
 
 def feature_side(image_side: int) -> int:
@@ -54,51 +67,54 @@ def feature_side(image_side: int) -> int:
 
 
 @dataclass(frozen=True)
-class NanoTrackConfig:
-    """Everything the tracker needs besides the weights; ``version`` comes from them."""
+class NanoTrackConfig(FrozenConfig):
+    """Everything the tracker needs besides the weights; ``version`` comes from them.
 
-    version: int = 3
-    exemplar_size: int = 127
-    instance_size: int = 255
-    context_amount: float = 0.5
-    window_influence: float = VERSION_SETTINGS[3]["window_influence"]
-    penalty_k: float = VERSION_SETTINGS[3]["penalty_k"]
-    lr: float = VERSION_SETTINGS[3]["lr"]
+    The field defaults are V3's; :meth:`for_version` and :meth:`from_dict` start from the
+    settings of the version the weights are.
+    """
+
+    what = "NanoTrack config"
+    #: keys a checkpoint folder's config.json may hold that are not tracker settings
+    ignored_keys = ("engine", "weights")
+
+    version: int = setting(3, choices=VERSIONS)
+    exemplar_size: int = setting(127, minimum=1, maximum=MAX_INSTANCE_SIZE)
+    instance_size: int = setting(255, minimum=1, maximum=MAX_INSTANCE_SIZE)
+    #: the context added around the target: p = context_amount * (w + h)
+    context_amount: float = setting(0.5, minimum=0.0, maximum=10.0)
+    window_influence: float = setting(
+        VERSION_SETTINGS[3]["window_influence"], minimum=0.0, maximum=1.0
+    )
+    penalty_k: float = setting(VERSION_SETTINGS[3]["penalty_k"], minimum=0.0, maximum=100.0)
+    lr: float = setting(VERSION_SETTINGS[3]["lr"], minimum=0.0, maximum=1.0)
     #: the authors clip width and height to at least this many pixels
-    min_size: float = 10.0
-    rules: str = "authors"
+    min_size: float = setting(10.0, minimum=0.0, maximum=10_000.0)
+    rules: str = setting("authors", choices=RULES)
+    #: "crop": decode from the centre and scale of the pixel square actually cut, not the
+    #: tracked centre (more accurate on small targets; not the authors' tracker)
+    decode: str = setting("authors", choices=DECODINGS)
 
-    def __post_init__(self) -> None:
-        if self.version not in VERSIONS:
-            raise ValueError(f"version must be one of {VERSIONS}, got {self.version!r}")
-        if self.rules not in RULES:
-            raise ValueError(f"rules must be one of {', '.join(RULES)}, got {self.rules!r}")
-        for name in ("exemplar_size", "instance_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    def validate(self) -> None:
         if feature_side(self.exemplar_size) != TEMPLATE_FEATURE_SIDE:
-            raise ValueError(
-                f"exemplar_size {self.exemplar_size} gives {feature_side(self.exemplar_size)} "
-                f"template features; the head needs {TEMPLATE_FEATURE_SIDE} (e.g. 127)"
+            raise self.invalid(
+                "exemplar_size",
+                f"{self.exemplar_size} gives {feature_side(self.exemplar_size)} x "
+                f"{feature_side(self.exemplar_size)} template features; the head needs "
+                f"{TEMPLATE_FEATURE_SIDE} x {TEMPLATE_FEATURE_SIDE} (113 to 128, e.g. 127)",
             )
+        if self.decode != "authors" and self.rules != "authors":
+            raise self.invalid("decode", f"{self.decode!r} applies to the authors' rules only")
         if feature_side(self.instance_size) <= TEMPLATE_FEATURE_SIDE:
-            raise ValueError("instance_size must be larger than exemplar_size")
-        for name in ("context_amount", "window_influence", "penalty_k", "lr", "min_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"{name} must be a number, got {value!r}")
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        for name in ("window_influence", "lr"):
-            if getattr(self, name) > 1:
-                raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)!r}")
+            raise self.invalid(
+                "instance_size", f"must be larger than exemplar_size ({self.exemplar_size})"
+            )
 
     @classmethod
     def for_version(cls, version: int, **overrides: Any) -> NanoTrackConfig:
         """The authors' settings for ``version`` with ``overrides`` on top."""
-        if version not in VERSIONS:
-            raise ValueError(f"version must be one of {VERSIONS}, got {version!r}")
+        if type(version) is not int or version not in VERSIONS:
+            raise cls.invalid("version", f"must be one of 1, 2, 3, not {version!r}")
         return cls(version=version, **{**VERSION_SETTINGS[version], **overrides})
 
     @property
@@ -108,46 +124,36 @@ class NanoTrackConfig:
         return side - 1 if self.version == 3 else side
 
     def with_version(self, version: int) -> NanoTrackConfig:
-        return replace(self, version=version)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.replace(version=version)
 
     @classmethod
     def from_dict(
-        cls, values: dict[str, Any], source: str | Path = "config", version: int | None = None
+        cls, values: Any, source: str | Path | None = None, version: int | None = None
     ) -> NanoTrackConfig:
         """The settings of ``version`` (the checkpoint's) overridden by ``values``.
 
-        ``values`` may name a ``version`` too; it must then agree with ``version``. An unknown
-        field or a bad value is a :class:`FormatError` naming ``source``.
+        ``values`` may name a ``version`` too; it must then agree with ``version``. Without
+        either, V3's settings. Every problem is a :class:`ConfigError` naming ``source`` (the
+        file the values came from) and the field.
         """
         if not isinstance(values, dict):
-            raise FormatError(source, "the NanoTrack config must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise FormatError(source, f"unknown NanoTrack config fields: {', '.join(unknown)}")
-        values = dict(values)
-        named = values.pop("version", None)
-        if named is not None and version is not None and named != version:
-            raise FormatError(
-                source, f"the config says NanoTrack V{named}, the weights are V{version}"
+            return super().from_dict(values, source)  # the base's message for a non-object
+        named = values.get("version")
+        if version is not None and "version" in values and named != version:
+            where = None if source is None else Path(source)
+            raise ConfigError(
+                where,
+                f"the config says NanoTrack V{named}, the weights are V{version}",
+                "version",
+                what=cls.what,
             )
-        chosen = version if version is not None else named if named is not None else 3
-        try:
-            return cls.for_version(chosen, **values)
-        except (TypeError, ValueError) as error:
-            raise FormatError(source, f"bad NanoTrack config: {error}") from error
+        chosen = version if version is not None else named
+        if type(chosen) is not int or chosen not in VERSIONS:
+            chosen = 3  # a bad named version is reported by the field check below
+        defaults = {"version": chosen, **VERSION_SETTINGS[chosen]}
+        return super().from_dict({**defaults, **values}, source)
 
     @classmethod
-    def from_json(cls, path: str | Path, version: int | None = None) -> NanoTrackConfig:
-        path = Path(path)
-        try:
-            values = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise FormatError(path, f"cannot read the config ({error})") from error
-        if isinstance(values, dict):
-            values.pop("engine", None)
-            values.pop("weights", None)
-        return cls.from_dict(values, path, version)
+    def from_json_file(cls, path: str | Path, version: int | None = None) -> NanoTrackConfig:
+        """Read a JSON file (bounded size, nesting and numbers) into a checked config."""
+        return cls.from_dict(read_json_object(path, cls.what), path, version)

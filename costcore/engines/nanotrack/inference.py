@@ -23,140 +23,30 @@ attention and the towers. The tests hold this path to the authors' ONNX export.
 
 from __future__ import annotations
 
-import copy
 import warnings
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from costcore.engines.nanotrack.folding import (
+    ChannelGate,
+    fold_sequential,
+    linear_map,
+    pointwise,
+)
 from costcore.engines.nanotrack.network import (
     CORRELATION_CHANNELS,
     TEMPLATE_CENTRE,
-    ChannelAttention,
     HeadV1,
     HeadV2,
     HeadV3,
-    InvertedResidual,
     NanoTrackNet,
     PixelwiseCorrelation,
 )
+from costcore.engines.nanotrack.paired import PairedGate, PairedStack, paired_concat
 
 TemplateState = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
-
-
-class Pointwise(nn.Module):
-    """A 1 x 1 convolution as one matrix product over channels-last pixels.
-
-    PyTorch runs batch-1 1 x 1 convolutions through im2col and a strided bias copy; on a
-    channels-last input the same numbers are a plain ``linear`` over the (H*W, C) pixels.
-    """
-
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(weight.detach().clone(), requires_grad=False)
-        self.bias = None if bias is None else nn.Parameter(bias.detach().clone(), False)
-
-    @classmethod
-    def from_conv(cls, conv: nn.Conv2d) -> Pointwise:
-        return cls(conv.weight[:, :, 0, 0], conv.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return pointwise(x, self.weight, self.bias)
-
-
-def pointwise(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """1 x 1 convolution of (B, C, H, W) ``x`` with (out, C) ``weight``, as ``linear``."""
-    return F.linear(x.permute(0, 2, 3, 1), weight, bias).permute(0, 3, 1, 2)
-
-
-class ChannelGate(nn.Module):
-    """Channel attention on the pooled vector: its 1 x 1 convolutions as linear layers."""
-
-    def __init__(self, attention: ChannelAttention) -> None:
-        super().__init__()
-        self.fc1 = Pointwise.from_conv(attention.fc1)
-        self.fc2 = Pointwise.from_conv(attention.fc2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pooled = x.mean(dim=(2, 3))
-        hidden = torch.relu(F.linear(pooled, self.fc1.weight, self.fc1.bias))
-        gates = torch.sigmoid(F.linear(hidden, self.fc2.weight, self.fc2.bias))
-        return x * gates[:, :, None, None]
-
-
-def is_pointwise(module: nn.Module) -> bool:
-    return (
-        isinstance(module, nn.Conv2d)
-        and module.kernel_size == (1, 1)
-        and module.stride == (1, 1)
-        and module.padding == (0, 0)
-        and module.groups == 1
-    )
-
-
-def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
-    """One convolution computing ``bn(conv(x))`` in evaluation mode."""
-    scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
-    bias = conv.bias.double() if conv.bias is not None else torch.zeros_like(scale)
-    fused = nn.Conv2d(
-        conv.in_channels,
-        conv.out_channels,
-        conv.kernel_size,
-        conv.stride,
-        conv.padding,
-        conv.dilation,
-        conv.groups,
-        bias=True,
-        device=conv.weight.device,
-        dtype=conv.weight.dtype,
-    )
-    with torch.no_grad():
-        fused.weight.copy_(conv.weight.double() * scale[:, None, None, None])
-        fused.bias.copy_((bias - bn.running_mean.double()) * scale + bn.bias.double())
-    return fused
-
-
-def _fast_module(module: nn.Module) -> nn.Module:
-    """1 x 1 convolutions as :class:`Pointwise`; activations in place (their inputs are
-    always fresh convolution outputs here, so no temporary is needed)."""
-    if is_pointwise(module):
-        return Pointwise.from_conv(module)
-    for kind in (nn.ReLU, nn.ReLU6, nn.Hardswish):
-        if type(module) is kind:
-            return kind(inplace=True)
-    return module
-
-
-def fold_sequential(sequence: nn.Sequential) -> nn.Sequential:
-    """A copy of ``sequence`` with Conv2d + BatchNorm2d pairs fused, identities dropped,
-    1 x 1 convolutions as :class:`Pointwise` and activations in place."""
-    modules = list(copy.deepcopy(sequence))
-    folded: list[nn.Module] = []
-    index = 0
-    while index < len(modules):
-        module = modules[index]
-        following = modules[index + 1] if index + 1 < len(modules) else None
-        if isinstance(module, nn.Conv2d) and isinstance(following, nn.BatchNorm2d):
-            folded.append(fold_conv_bn(module, following))
-            index += 2
-            continue
-        if isinstance(module, nn.BatchNorm2d):
-            raise ValueError("a BatchNorm without a convolution before it cannot be folded")
-        if isinstance(module, InvertedResidual):
-            module.conv = fold_sequential(module.conv)
-        elif isinstance(module, nn.Sequential):
-            module = fold_sequential(module)
-        if not isinstance(module, nn.Identity):
-            folded.append(module)
-        index += 1
-    return nn.Sequential(*[_fast_module(module) for module in folded])
-
-
-def _linear_map(embedding: nn.Sequential) -> tuple[torch.Tensor, torch.Tensor]:
-    """(W (out, in), b) of a 1 x 1 convolution + BatchNorm embedding."""
-    (layer,) = fold_sequential(embedding)
-    return layer.weight, layer.bias
 
 
 def _cell_matrix(features: torch.Tensor) -> torch.Tensor:
@@ -192,13 +82,11 @@ class FastHead(nn.Module):
             gates = [head.corr_pw_cls.CA_layer, head.corr_pw_reg.CA_layer]
             towers = (head.cls_tower, head.bbox_tower)
             predictions = (head.cls_logits, head.bbox_pred)
-            self.trims = nn.ModuleList([fold_sequential(c.conv) for c in correlations])
-            self.down = nn.ModuleList(
-                [fold_sequential(head.down_cls), fold_sequential(head.down_reg)]
-            )
+            self.trims = PairedStack(*(fold_sequential(c.conv) for c in correlations))
+            self.down = PairedStack(fold_sequential(head.down_cls), fold_sequential(head.down_reg))
             dw_maps = [
-                _linear_map(head.corr_dw_cls.conv_search),
-                _linear_map(head.corr_dw_reg.conv_search),
+                linear_map(head.corr_dw_cls.conv_search),
+                linear_map(head.corr_dw_reg.conv_search),
             ]
             self.dw_weight = nn.Parameter(torch.cat([w for w, _ in dw_maps]), requires_grad=False)
             self.dw_bias = nn.Parameter(torch.cat([b for _, b in dw_maps]), requires_grad=False)
@@ -209,12 +97,21 @@ class FastHead(nn.Module):
         #: (W, b) of each task's search embedding, composed with the template at set-up
         self.search_maps = nn.ParameterList(
             [nn.Parameter(t, requires_grad=False) for c in correlations
-             for t in _linear_map(c.conv_search)]
+             for t in linear_map(c.conv_search)]
         )  # fmt: skip
         self.template_maps = nn.ModuleList([fold_sequential(c.conv_kernel) for c in correlations])
-        self.gates = nn.ModuleList([ChannelGate(gate) for gate in gates])
-        self.towers = nn.ModuleList([fold_sequential(tower) for tower in towers])
-        self.predictions = nn.ModuleList([fold_sequential(p) for p in predictions])
+        folded_towers = [fold_sequential(tower) for tower in towers]
+        (cls_layer,), (reg_layer,) = (fold_sequential(p) for p in predictions)
+        if self.version == 1:  # towers of different shapes, one correlation for both
+            self.gate: nn.Module = ChannelGate(gates[0])
+            self.towers: nn.Module = nn.ModuleList(folded_towers)
+        else:  # both tasks side by side (see paired.py)
+            self.gate = PairedGate(ChannelGate(gates[0]), ChannelGate(gates[1]))
+            self.towers = PairedStack(*folded_towers)
+        self.cls_weight = nn.Parameter(cls_layer.weight, requires_grad=False)
+        self.cls_bias = nn.Parameter(cls_layer.bias, requires_grad=False)
+        self.reg_weight = nn.Parameter(reg_layer.weight, requires_grad=False)
+        self.reg_bias = nn.Parameter(reg_layer.bias, requires_grad=False)
 
     @torch.no_grad()
     def template_state(self, template: torch.Tensor) -> TemplateState:
@@ -250,29 +147,22 @@ class FastHead(nn.Module):
         embedded = pointwise(search, weight, bias)
         c = CORRELATION_CHANNELS
         if self.version == 1:  # one correlation feeds both towers
-            correlated = self.gates[0](embedded)
-            branches = [correlated, correlated]
-        elif self.version == 2:
-            branches = [self.gates[0](embedded[:, :c]), self.gates[1](embedded[:, c : 2 * c])]
-        else:
+            correlated = self.gate(embedded)
+            return self._predict(self.towers[0](correlated), self.towers[1](correlated))
+        branches = self.gate(embedded[:, : 2 * c])  # [classification | regression]
+        if self.version == 3:
             depthwise = F.conv2d(embedded[:, 2 * c :], kernels, padding=1, groups=kernels.shape[0])
-            half = kernels.shape[0] // 2
-            branches = [
-                self.down[0](
-                    torch.cat(
-                        (self.trims[0](self.gates[0](embedded[:, :c])), depthwise[:, :half]), 1
-                    )
-                ),
-                self.down[1](
-                    torch.cat(
-                        (self.trims[1](self.gates[1](embedded[:, c : 2 * c])), depthwise[:, half:]),
-                        1,
-                    )
-                ),
-            ]
-        logits = self.predictions[0](self.towers[0](branches[0]))
-        distances = torch.exp(self.predictions[1](self.towers[1](branches[1])))
-        return logits, distances
+            branches = self.down(paired_concat(self.trims(branches), depthwise))
+        features = self.towers(branches)
+        half = features.shape[1] // 2
+        return self._predict(features[:, :half], features[:, half:])
+
+    def _predict(
+        self, classification: torch.Tensor, regression: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last 1 x 1 convolutions: class logits, and ``exp`` of the edge distances."""
+        logits = pointwise(classification, self.cls_weight, self.cls_bias)
+        return logits, torch.exp(pointwise(regression, self.reg_weight, self.reg_bias))
 
 
 class PreparedNanoTrack(nn.Module):

@@ -1,0 +1,130 @@
+"""Folding NanoTrack's layers for inference: BatchNorm into convolutions, 1 x 1 convolutions as
+matrix products over channels-last pixels, activations in place.
+
+Each helper returns new modules with the same numbers as the authors' layers (BatchNorm folded
+in float64, then cast); the loaded network stays untouched.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from costcore.engines.nanotrack.network import ChannelAttention, InvertedResidual
+
+
+class Pointwise(nn.Module):
+    """A 1 x 1 convolution as one matrix product over channels-last pixels.
+
+    PyTorch runs batch-1 1 x 1 convolutions through im2col and a strided bias copy; on a
+    channels-last input the same numbers are a plain ``linear`` over the (H*W, C) pixels.
+    """
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(weight.detach().clone(), requires_grad=False)
+        self.bias = None if bias is None else nn.Parameter(bias.detach().clone(), False)
+
+    @classmethod
+    def from_conv(cls, conv: nn.Conv2d) -> Pointwise:
+        return cls(conv.weight[:, :, 0, 0], conv.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return pointwise(x, self.weight, self.bias)
+
+
+def pointwise(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """1 x 1 convolution of (B, C, H, W) ``x`` with (out, C) ``weight``, as ``linear``."""
+    return F.linear(x.permute(0, 2, 3, 1), weight, bias).permute(0, 3, 1, 2)
+
+
+class ChannelGate(nn.Module):
+    """Channel attention on the pooled vector: its 1 x 1 convolutions as linear layers."""
+
+    def __init__(self, attention: ChannelAttention) -> None:
+        super().__init__()
+        self.fc1 = Pointwise.from_conv(attention.fc1)
+        self.fc2 = Pointwise.from_conv(attention.fc2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = x.mean(dim=(2, 3))
+        hidden = torch.relu(F.linear(pooled, self.fc1.weight, self.fc1.bias))
+        gates = torch.sigmoid(F.linear(hidden, self.fc2.weight, self.fc2.bias))
+        return x * gates[:, :, None, None]
+
+
+def is_pointwise(module: nn.Module) -> bool:
+    return (
+        isinstance(module, nn.Conv2d)
+        and module.kernel_size == (1, 1)
+        and module.stride == (1, 1)
+        and module.padding == (0, 0)
+        and module.groups == 1
+    )
+
+
+def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
+    """One convolution computing ``bn(conv(x))`` in evaluation mode."""
+    scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
+    bias = conv.bias.double() if conv.bias is not None else torch.zeros_like(scale)
+    fused = nn.Conv2d(
+        conv.in_channels,
+        conv.out_channels,
+        conv.kernel_size,
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+        conv.groups,
+        bias=True,
+        device=conv.weight.device,
+        dtype=conv.weight.dtype,
+    )
+    with torch.no_grad():
+        fused.weight.copy_(conv.weight.double() * scale[:, None, None, None])
+        fused.bias.copy_((bias - bn.running_mean.double()) * scale + bn.bias.double())
+    return fused
+
+
+def _fast_module(module: nn.Module) -> nn.Module:
+    """1 x 1 convolutions as :class:`Pointwise`; activations in place (their inputs are
+    always fresh convolution outputs here, so no temporary is needed)."""
+    if is_pointwise(module):
+        return Pointwise.from_conv(module)
+    for kind in (nn.ReLU, nn.ReLU6, nn.Hardswish):
+        if type(module) is kind:
+            return kind(inplace=True)
+    return module
+
+
+def fold_sequential(sequence: nn.Sequential) -> nn.Sequential:
+    """A copy of ``sequence`` with Conv2d + BatchNorm2d pairs fused, identities dropped,
+    1 x 1 convolutions as :class:`Pointwise` and activations in place."""
+    modules = list(copy.deepcopy(sequence))
+    folded: list[nn.Module] = []
+    index = 0
+    while index < len(modules):
+        module = modules[index]
+        following = modules[index + 1] if index + 1 < len(modules) else None
+        if isinstance(module, nn.Conv2d) and isinstance(following, nn.BatchNorm2d):
+            folded.append(fold_conv_bn(module, following))
+            index += 2
+            continue
+        if isinstance(module, nn.BatchNorm2d):
+            raise ValueError("a BatchNorm without a convolution before it cannot be folded")
+        if isinstance(module, InvertedResidual):
+            module.conv = fold_sequential(module.conv)
+        elif isinstance(module, nn.Sequential):
+            module = fold_sequential(module)
+        if not isinstance(module, nn.Identity):
+            folded.append(module)
+        index += 1
+    return nn.Sequential(*[_fast_module(module) for module in folded])
+
+
+def linear_map(embedding: nn.Sequential) -> tuple[torch.Tensor, torch.Tensor]:
+    """(W (out, in), b) of a 1 x 1 convolution + BatchNorm embedding."""
+    (layer,) = fold_sequential(embedding)
+    return layer.weight, layer.bias
