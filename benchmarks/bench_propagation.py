@@ -1,6 +1,7 @@
 """Propagation in the app: UI responsiveness and throughput against the engine's own speed.
 
     python benchmarks/bench_propagation.py [--sequence PATH] [--frames 400] [--engine csrt]
+                                           [--weights PATH]
     python benchmarks/bench_propagation.py --directions [--sequence PATH] [--frames 300]
 
 1. The engine alone: ``track_frames`` over the same frames from its own uncached source (what
@@ -53,11 +54,11 @@ DEFAULT_SEQUENCE = ROOT.parent / "shared" / "data" / "sequences" / "airplane-1"
 TICK_MS = 5
 
 
-def engine_alone(sequence, frames: int, engine: str) -> tuple[float, float]:
+def engine_alone(sequence, frames: int, engine: str, weights: str | None) -> tuple[float, float]:
     """(frames per second incl. decoding, engine-only frames per second)."""
     source = open_frame_source(sequence.frames, cache_bytes=0)
     try:
-        tracker = create_engine(engine)
+        tracker = create_engine(engine, weights)
         began = time.perf_counter()
         engine_seconds = 0.0
         count = 0
@@ -81,7 +82,9 @@ def wait_until(app: QApplication, predicate, timeout: float = 600.0) -> None:
         time.sleep(0.001)
 
 
-def in_the_app(app: QApplication, path: Path, frames: int, engine: str, scrub: bool):
+def in_the_app(
+    app: QApplication, path: Path, frames: int, engine: str, weights: str | None, scrub: bool
+):
     tmp = Path(tempfile.mkdtemp(prefix="bench_propagation_"))
     window = MainWindow(AppSettings(tmp / "bench.ini"), workspace=tmp / "workspace")
     window.session.ask_resume = lambda result: False
@@ -93,6 +96,8 @@ def in_the_app(app: QApplication, path: Path, frames: int, engine: str, scrub: b
     wait_until(app, lambda: window.view.displayed_index == 0, 60)
     sequence = read_sequence(path)
     window.model.set_engine(engine)
+    if weights:
+        window.model.set_weights(weights)
     window.model.set_box(0, tuple(sequence.boxes[0]))
     for _ in range(20):
         app.processEvents()
@@ -186,6 +191,7 @@ def main() -> int:
     parser.add_argument("--sequence", type=Path, default=DEFAULT_SEQUENCE)
     parser.add_argument("--frames", type=int, default=400)
     parser.add_argument("--engine", default="csrt")
+    parser.add_argument("--weights", help="the engine's weights (default: none, or the cache's)")
     parser.add_argument(
         "--directions", action="store_true", help="backward vs forward on a video file"
     )
@@ -200,10 +206,11 @@ def main() -> int:
     frames = min(args.frames, sequence.frame_count - 1)
     app = QApplication.instance() or QApplication(sys.argv[:1])
 
-    alone_fps, engine_fps = engine_alone(sequence, frames, args.engine)
-    app_fps, late, tracked, status = in_the_app(app, args.sequence, frames, args.engine, False)
-    scrub_fps, scrub_late, _, _ = in_the_app(app, args.sequence, frames, args.engine, True)
-    alone2, _ = engine_alone(sequence, frames, args.engine)  # again: the machine's drift
+    engine, weights = args.engine, args.weights
+    alone_fps, engine_fps = engine_alone(sequence, frames, engine, weights)
+    app_fps, late, tracked, status = in_the_app(app, args.sequence, frames, engine, weights, False)
+    scrub_fps, scrub_late, _, _ = in_the_app(app, args.sequence, frames, engine, weights, True)
+    alone2, _ = engine_alone(sequence, frames, engine, weights)  # again: the machine's drift
     alone_fps = max(alone_fps, alone2)
 
     print(f"{args.engine} on {sequence.name}, {frames} frames")

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from costcore.weights.cache import partial_path
+from costcore.weights.cache_folder import partial_path
 
 from costcore.engines import (
     EngineError,
