@@ -151,10 +151,11 @@ class FastHead(nn.Module):
             return self._predict(self.towers[0](correlated), self.towers[1](correlated))
         branches = self.gate(embedded[:, : 2 * c])  # [classification | regression]
         if self.version == 3:
-            depthwise = F.conv2d(embedded[:, 2 * c :], kernels, padding=1, groups=kernels.shape[0])
+            groups = int(kernels.shape[0])
+            depthwise = F.conv2d(embedded[:, 2 * c :], kernels, padding=1, groups=groups)
             branches = self.down(paired_concat(self.trims(branches), depthwise))
         features = self.towers(branches)
-        half = features.shape[1] // 2
+        half = int(features.shape[1]) // 2
         return self._predict(features[:, :half], features[:, half:])
 
     def _predict(
@@ -217,6 +218,8 @@ class PreparedNanoTrack(nn.Module):
         try:
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
+                # shapes read as integers become the trace's constants: meant (one crop size)
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
                 backbone = torch.jit.freeze(
                     torch.jit.trace(self.backbone, search, check_trace=False)
                 )
