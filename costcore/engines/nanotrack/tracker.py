@@ -124,10 +124,9 @@ class NanoTracker(TrackerEngine):
         with torch.inference_mode(), self._threads():
             begun = time.perf_counter()
             self._search.copy_(torch.from_numpy(patch).permute(2, 0, 1).unsqueeze(0))
-            logits, distances = self.network(self._search)
-            probabilities = torch.softmax(logits[0], dim=0)[1]
-            score_map = probabilities.float().cpu().numpy()
-            ltrb = distances[0].reshape(4, -1).float().cpu().numpy()
+            probabilities, distances = self.network.track(self._search)
+            score_map = probabilities.cpu().numpy()
+            ltrb = distances.cpu().numpy()
             timings["network"] = (time.perf_counter() - begun) * 1000.0
         begun = time.perf_counter()
         scores = score_map.reshape(-1)
