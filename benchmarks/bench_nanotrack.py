@@ -65,6 +65,8 @@ ISSUE_FIGURES = {
 }
 
 Step = Callable[[np.ndarray], tuple[float, float, float, float]]
+#: intra-op threads for our engines (their own setting) and for OpenCV (--threads)
+THREADS = 1
 
 
 def load_frames(name: str, limit: int | None):
@@ -84,7 +86,7 @@ def load_frames(name: str, limit: int | None):
 def nanotrack(version: int, device: str = "cpu", config: dict | None = None, rect: bool = False):
     """Our engine; ``rect``: report OpenCV's integer Rect of each box instead of the box."""
     weights = MODELS / f"nanotrackv{version}" / f"nanotrackv{version}.pth"
-    engine = create_engine("nanotrack", weights, device=device, config=config)
+    engine = create_engine("nanotrack", weights, device=device, config=config, threads=THREADS)
 
     def start(rgb: np.ndarray, bgr: np.ndarray, box: Box) -> Step:
         engine.initialize(rgb, box)
@@ -326,7 +328,9 @@ def held_out_segments(starts=(600, 1000, 1400, 1800, 2200), length: int = 400) -
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch and OpenCV threads")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads of our engines and of OpenCV (default 1)"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--speed-frames", type=int, default=300)
     parser.add_argument("--speed-sequences", nargs="+", default=["Crossing", "truck4_1"])
@@ -339,6 +343,8 @@ def main() -> int:
     if not (MODELS / "nanotrackv3").is_dir() or not SEQUENCES.is_dir():
         print(f"needs the NanoTrack weights in {MODELS} and the sequences in {SEQUENCES}")
         return 2
+    global THREADS
+    THREADS = args.threads
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     print(f"torch {torch.__version__}, OpenCV {cv2.__version__}, {args.threads} thread(s)")

@@ -13,7 +13,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from costcore.engines.nanotrack.network import ChannelAttention, InvertedResidual
+from costcore.engines.nanotrack.network import (
+    ChannelAttention,
+    InvertedResidual,
+    SqueezeExcite,
+)
 
 
 class Pointwise(nn.Module):
@@ -102,6 +106,37 @@ class Conv2d(nn.Conv2d):
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.groups)
 
 
+class Excite(nn.Module):
+    """MobileNetV3's squeeze-excite on a fresh convolution output: the gates scale it in
+    place (no new map per block)."""
+
+    def __init__(self, module: SqueezeExcite) -> None:
+        super().__init__()
+        first, _, second, _ = module.fc
+        self.fc1 = nn.Parameter(first.weight.detach().clone(), requires_grad=False)
+        self.fc1_bias = nn.Parameter(first.bias.detach().clone(), requires_grad=False)
+        self.fc2 = nn.Parameter(second.weight.detach().clone(), requires_grad=False)
+        self.fc2_bias = nn.Parameter(second.bias.detach().clone(), requires_grad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        hidden = torch.relu_(F.linear(x.mean(dim=(2, 3)), self.fc1, self.fc1_bias))
+        gates = F.hardsigmoid(F.linear(hidden, self.fc2, self.fc2_bias), inplace=True)
+        return x.mul_(gates[:, :, None, None])
+
+
+class Residual(nn.Module):
+    """A folded inverted-residual block; the shortcut is added in place to its fresh output."""
+
+    def __init__(self, body: nn.Sequential, shortcut: bool) -> None:
+        super().__init__()
+        self.body = body
+        self.shortcut = shortcut
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.body(x)
+        return out.add_(x) if self.shortcut else out
+
+
 def is_pointwise(module: nn.Module) -> bool:
     return (
         isinstance(module, nn.Conv2d)
@@ -142,6 +177,8 @@ def _fast_module(module: nn.Module) -> nn.Module:
         return Pointwise.from_conv(module)
     if type(module) is nn.Conv2d:
         return Conv2d.from_conv(module)
+    if isinstance(module, SqueezeExcite):
+        return Excite(module)
     for kind in (nn.ReLU, nn.ReLU6, nn.Hardswish):
         if type(module) is kind:
             return kind(inplace=True)
@@ -165,7 +202,7 @@ def fold_sequential(sequence: nn.Sequential) -> nn.Sequential:
         if isinstance(module, nn.BatchNorm2d):
             raise ValueError("a BatchNorm without a convolution before it cannot be folded")
         if isinstance(module, InvertedResidual):
-            module.conv = fold_sequential(module.conv)
+            module = Residual(fold_sequential(module.conv), module.residual)
         elif isinstance(module, nn.Sequential):
             module = fold_sequential(module)
         if not isinstance(module, nn.Identity):
