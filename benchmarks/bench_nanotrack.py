@@ -184,6 +184,7 @@ def _network_times(version: int, rounds: int) -> dict[str, float]:
     network, _, _ = load_nanotrack(MODELS / f"nanotrackv{version}" / f"nanotrackv{version}.pth")
     eager = PreparedNanoTrack(network, compile=False)
     compiled = PreparedNanoTrack(network)
+    assert isinstance(compiled.tracking, torch.jit.ScriptModule), "tracing failed"
     for prepared in (eager, compiled):
         prepared.set_template(template)
     with torch.inference_mode():
@@ -191,7 +192,10 @@ def _network_times(version: int, rounds: int) -> dict[str, float]:
         variants = {
             "authors' layout, eager": lambda: network.ban_head(features, network.backbone(search)),
             "folded, template side once, channels-last, eager": lambda: eager(search),
-            "the same, TorchScript trace + freeze (the engine)": lambda: compiled(search),
+            "the same, TorchScript trace + freeze": lambda: compiled(search),
+            "one traced graph with the softmax (what each step runs)": lambda: compiled.track(
+                search.contiguous(memory_format=torch.channels_last)
+            ),
         }
         times: dict[str, list[float]] = {label: [] for label in variants}
         for _ in range(rounds * 20):
@@ -204,7 +208,7 @@ def _network_times(version: int, rounds: int) -> dict[str, float]:
 
 def network_variants(rounds: int) -> None:
     """CPU time of one search-crop pass: the authors' layout run eagerly, our rearranged
-    network eagerly, and traced + frozen (what the engine runs)."""
+    network eagerly, traced + frozen, and as the one graph each step calls."""
     v2, v3 = _network_times(2, rounds), _network_times(3, rounds)
     print("\n| network pass, CPU ms (median) | V2 | V3 |\n|---|---|---|")
     for label in v2:
