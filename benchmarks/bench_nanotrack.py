@@ -65,6 +65,8 @@ ISSUE_FIGURES = {
 }
 
 Step = Callable[[np.ndarray], tuple[float, float, float, float]]
+#: intra-op threads for our engines (their own setting) and for OpenCV (--threads)
+THREADS = 1
 
 
 def load_frames(name: str, limit: int | None):
@@ -84,7 +86,7 @@ def load_frames(name: str, limit: int | None):
 def nanotrack(version: int, device: str = "cpu", config: dict | None = None, rect: bool = False):
     """Our engine; ``rect``: report OpenCV's integer Rect of each box instead of the box."""
     weights = MODELS / f"nanotrackv{version}" / f"nanotrackv{version}.pth"
-    engine = create_engine("nanotrack", weights, device=device, config=config)
+    engine = create_engine("nanotrack", weights, device=device, config=config, threads=THREADS)
 
     def start(rgb: np.ndarray, bgr: np.ndarray, box: Box) -> Step:
         engine.initialize(rgb, box)
@@ -182,6 +184,7 @@ def _network_times(version: int, rounds: int) -> dict[str, float]:
     network, _, _ = load_nanotrack(MODELS / f"nanotrackv{version}" / f"nanotrackv{version}.pth")
     eager = PreparedNanoTrack(network, compile=False)
     compiled = PreparedNanoTrack(network)
+    assert isinstance(compiled.tracking, torch.jit.ScriptModule), "tracing failed"
     for prepared in (eager, compiled):
         prepared.set_template(template)
     with torch.inference_mode():
@@ -189,7 +192,10 @@ def _network_times(version: int, rounds: int) -> dict[str, float]:
         variants = {
             "authors' layout, eager": lambda: network.ban_head(features, network.backbone(search)),
             "folded, template side once, channels-last, eager": lambda: eager(search),
-            "the same, TorchScript trace + freeze (the engine)": lambda: compiled(search),
+            "the same, TorchScript trace + freeze": lambda: compiled(search),
+            "one traced graph with the softmax (what each step runs)": lambda: compiled.track(
+                search.contiguous(memory_format=torch.channels_last)
+            ),
         }
         times: dict[str, list[float]] = {label: [] for label in variants}
         for _ in range(rounds * 20):
@@ -202,7 +208,7 @@ def _network_times(version: int, rounds: int) -> dict[str, float]:
 
 def network_variants(rounds: int) -> None:
     """CPU time of one search-crop pass: the authors' layout run eagerly, our rearranged
-    network eagerly, and traced + frozen (what the engine runs)."""
+    network eagerly, traced + frozen, and as the one graph each step calls."""
     v2, v3 = _network_times(2, rounds), _network_times(3, rounds)
     print("\n| network pass, CPU ms (median) | V2 | V3 |\n|---|---|---|")
     for label in v2:
@@ -326,7 +332,9 @@ def held_out_segments(starts=(600, 1000, 1400, 1800, 2200), length: int = 400) -
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch and OpenCV threads")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads of our engines and of OpenCV (default 1)"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--speed-frames", type=int, default=300)
     parser.add_argument("--speed-sequences", nargs="+", default=["Crossing", "truck4_1"])
@@ -339,6 +347,8 @@ def main() -> int:
     if not (MODELS / "nanotrackv3").is_dir() or not SEQUENCES.is_dir():
         print(f"needs the NanoTrack weights in {MODELS} and the sequences in {SEQUENCES}")
         return 2
+    global THREADS
+    THREADS = args.threads
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     print(f"torch {torch.__version__}, OpenCV {cv2.__version__}, {args.threads} thread(s)")

@@ -351,3 +351,43 @@ def test_decoding_from_the_crop_actually_cut() -> None:
     assert abs(region.center[0] - start.center[0]) + abs(region.center[1] - start.center[1]) > 0.1
     for frame in frames[2:]:
         assert abs(cropped.step(frame).box.x - authors.step(frame).box.x) < 2.0
+
+
+class ThreadProbe:
+    """Stands in for the engine's network and records torch's thread count where it runs."""
+
+    def __init__(self, network) -> None:
+        self.network = network
+        self.seen: list[int] = []
+
+    def set_template(self, template):
+        self.seen.append(torch.get_num_threads())
+        return self.network.set_template(template)
+
+    def track(self, search):
+        self.seen.append(torch.get_num_threads())
+        return self.network.track(search)
+
+
+@pytest.mark.parametrize(("threads", "inside"), [(1, 1), (None, 2)])
+def test_the_engine_runs_with_its_own_thread_count(threads: int | None, inside: int) -> None:
+    """One intra-op thread for the engine's work by default, the caller's count untouched."""
+    frames, boxes = real_frames("Crossing", 3)
+    engine = create_engine("nanotrack", released_file(2), device="cpu", threads=threads)
+    probe = ThreadProbe(engine.network)
+    engine.network = probe
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        engine.initialize(frames[0], boxes[0])
+        engine.step(frames[1])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert probe.seen == [inside, inside]
+
+
+def test_a_bad_thread_count_is_refused() -> None:
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(EngineError, match="threads must be a positive integer"):
+            create_engine("nanotrack", released_file(2), device="cpu", threads=bad)

@@ -142,6 +142,22 @@ def test_network_equals_the_authors_onnx_export(version: int, side: int) -> None
             # what the tracker runs: RGB crops into the folded, template-specialised network
             rgb = torch.from_numpy(np.ascontiguousarray(search)).permute(2, 0, 1)[None].float()
             assert_head_close(*prepared(rgb), logits, distances)
+            # ... and the one graph each step calls: probabilities and flat edge distances
+            probabilities, flat = prepared.track(rgb.contiguous(memory_format=torch.channels_last))
+            expected = np.exp(logits[0, 1]) / np.exp(logits[0]).sum(axis=0)
+            assert np.abs(probabilities.numpy() - expected).max() <= ABSOLUTE
+            assert_head_close(logits, flat.reshape(1, 4, side, side), logits, distances)
+
+
+def test_the_tracker_runs_frozen_traces() -> None:
+    """What makes the engine fast is the traced graphs; a failed trace falls back to the (same,
+    slower) eager modules silently, so this says when that happens."""
+    prepared = PreparedNanoTrack(loaded(2))
+    assert all(isinstance(r, torch.jit.ScriptModule) for r in prepared.runners)
+    assert isinstance(prepared.tracking, torch.jit.ScriptModule)
+    assert not isinstance(
+        PreparedNanoTrack(loaded(2), compile=False).tracking, torch.jit.ScriptModule
+    )
 
 
 def test_a_different_template_changes_the_output() -> None:

@@ -132,10 +132,15 @@ def installed_weights() -> tuple[Path, str]:
 
 
 def create_nanotrack_engine(
-    weights: str | PathLike[str] | None = None, device: str = "auto", config: object = None
+    weights: str | PathLike[str] | None = None,
+    device: str = "auto",
+    config: object = None,
+    threads: int | None = 1,
 ):
     """Registry factory for ``"nanotrack"``: ``weights`` is a NanoTrack ``.pth`` or a folder;
-    None takes the best installed entry of the weights cache (:func:`installed_weights`)."""
+    None takes the best installed entry of the weights cache (:func:`installed_weights`).
+    ``threads``: intra-op threads for the engine's own work (None: torch's setting); see
+    :mod:`costcore.engines.nanotrack.tracker`."""
     cached = None
     if not weights:
         weights, cached = installed_weights()
@@ -154,4 +159,4 @@ def create_nanotrack_engine(
     network, cfg, summary = load_nanotrack(weights, config, str(resolved))
     if cached is not None:
         summary += f" (weights cache: {cached})"
-    return NanoTracker(network, cfg, resolved, summary)
+    return NanoTracker(network, cfg, resolved, summary, threads=threads)

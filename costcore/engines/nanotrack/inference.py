@@ -151,10 +151,11 @@ class FastHead(nn.Module):
             return self._predict(self.towers[0](correlated), self.towers[1](correlated))
         branches = self.gate(embedded[:, : 2 * c])  # [classification | regression]
         if self.version == 3:
-            depthwise = F.conv2d(embedded[:, 2 * c :], kernels, padding=1, groups=kernels.shape[0])
+            groups = int(kernels.shape[0])
+            depthwise = F.conv2d(embedded[:, 2 * c :], kernels, padding=1, groups=groups)
             branches = self.down(paired_concat(self.trims(branches), depthwise))
         features = self.towers(branches)
-        half = features.shape[1] // 2
+        half = int(features.shape[1]) // 2
         return self._predict(features[:, :half], features[:, half:])
 
     def _predict(
@@ -165,13 +166,35 @@ class FastHead(nn.Module):
         return logits, torch.exp(pointwise(regression, self.reg_weight, self.reg_bias))
 
 
+class TrackingPass(nn.Module):
+    """Backbone, head and what the tracker reads of the head's output, as one graph: the
+    foreground probability map (S, S) and the edge distances (4, S * S), both contiguous."""
+
+    def __init__(self, backbone: nn.Module, head: nn.Module) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+
+    def forward(
+        self,
+        search: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        kernels: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        logits, distances = self.head(self.backbone(search), weight, bias, kernels)
+        probabilities = torch.softmax(logits[0], dim=0)[1].contiguous()
+        return probabilities, distances[0].reshape(4, -1).contiguous()
+
+
 class PreparedNanoTrack(nn.Module):
     """A loaded network ready to track: folded, channel order built in, template cached.
 
     ``rgb_input``: True when crops arrive RGB (the stem is permuted so the network sees the
     BGR the authors trained on); False feeds crops to the network as they are.
     ``compile``: trace and freeze backbone and head with TorchScript (once, here), on crops of
-    ``crop_sizes`` (template, search) pixels.
+    ``crop_sizes`` (template, search) pixels; :meth:`track` runs them and the softmax as one
+    traced graph.
     """
 
     def __init__(
@@ -196,6 +219,7 @@ class PreparedNanoTrack(nn.Module):
         self.state: TemplateState | None = None
         #: what runs per frame: the modules themselves, or their frozen TorchScript traces
         self.runners: tuple = (self.backbone, self.head)
+        self.tracking: nn.Module = TrackingPass(self.backbone, self.head).eval()
         if compile:
             self._compile(device, dtype, crop_sizes)
 
@@ -217,6 +241,8 @@ class PreparedNanoTrack(nn.Module):
         try:
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
+                # shapes read as integers become the trace's constants: meant (one crop size)
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
                 backbone = torch.jit.freeze(
                     torch.jit.trace(self.backbone, search, check_trace=False)
                 )
@@ -224,9 +250,13 @@ class PreparedNanoTrack(nn.Module):
                 head = torch.jit.freeze(
                     torch.jit.trace(self.head, (self.backbone(search), *state), check_trace=False)
                 )
+                tracking = torch.jit.freeze(
+                    torch.jit.trace(self.tracking, (search, *state), check_trace=False)
+                )
         except (AttributeError, NotImplementedError, RuntimeError, TypeError):
             return  # TorchScript missing or unable: the eager modules stay
         self.runners = (backbone, head)
+        self.tracking = tracking
 
     @torch.no_grad()
     def set_template(self, template: torch.Tensor) -> None:
@@ -241,3 +271,10 @@ class PreparedNanoTrack(nn.Module):
         backbone, head = self.runners
         search = search.contiguous(memory_format=torch.channels_last)
         return head(backbone(search), *self.state)
+
+    def track(self, search: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(1, 3, 255, 255) channels-last search crop -> (foreground probabilities (S, S),
+        ltrb distances (4, S * S)): what the tracker decides on, in one call."""
+        if self.state is None:
+            raise RuntimeError("set_template() before tracking")
+        return self.tracking(search, *self.state)

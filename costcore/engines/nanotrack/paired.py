@@ -24,16 +24,22 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from costcore.engines.nanotrack.folding import ChannelGate, Pointwise
+from costcore.engines.nanotrack.folding import ChannelGate, Pointwise, conv2d
+
+
+def sizes(x: torch.Tensor) -> tuple[int, int, int]:
+    """(channels, height, width) as plain integers: a trace keeps them as constants instead of
+    recording shape arithmetic to replay on every frame (the engine traces one crop size)."""
+    return int(x.shape[1]), int(x.shape[2]), int(x.shape[3])
 
 
 def paired_pointwise(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """Both halves of ``x`` (1, 2C, H, W), channels-last, through their own 1 x 1 convolution:
     ``weight`` (2, C, out) (transposed), ``bias`` (2, 1, out) -> (1, 2 out, H, W)."""
-    _, channels, height, width = x.shape
+    channels, height, width = sizes(x)
     pixels = height * width
     halves = x.permute(0, 2, 3, 1).reshape(pixels, 2, channels // 2).transpose(0, 1)
-    out = torch.empty((pixels, 2, weight.shape[2]), dtype=x.dtype, device=x.device)
+    out = torch.empty((pixels, 2, int(weight.shape[2])), dtype=x.dtype, device=x.device)
     torch.baddbmm(bias, halves, weight, out=out.transpose(0, 1))
     return out.view(1, height, width, -1).permute(0, 3, 1, 2)
 
@@ -41,7 +47,7 @@ def paired_pointwise(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) 
 def paired_concat(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
     """Each half of ``first`` followed by the same half of ``second``: ``[a_cls b_cls | a_reg
     b_reg]``, as each task's own ``torch.cat((a, b), 1)`` (channels-last, same H and W)."""
-    _, _, height, width = first.shape
+    _, height, width = sizes(first)
     pixels = height * width
     a = first.permute(0, 2, 3, 1).reshape(pixels, 2, -1)
     b = second.permute(0, 2, 3, 1).reshape(pixels, 2, -1)
@@ -111,11 +117,11 @@ class PairedStack(nn.Module):
         for kind, padding in zip(self.kinds, self.paddings, strict=True):
             if kind == "depthwise":
                 weight = self.tensors[index]
-                x = F.conv2d(x, weight, None, padding=padding, groups=weight.shape[0])
+                x = conv2d(x, weight, None, (1, 1), (padding, padding), int(weight.shape[0]))
                 index += 1
             elif kind == "depthwise+bias":
                 weight, bias = self.tensors[index], self.tensors[index + 1]
-                x = F.conv2d(x, weight, bias, padding=padding, groups=weight.shape[0])
+                x = conv2d(x, weight, bias, (1, 1), (padding, padding), int(weight.shape[0]))
                 index += 2
             elif kind == "pointwise":
                 x = paired_pointwise(x, self.tensors[index], self.tensors[index + 1])

@@ -6,11 +6,21 @@ runs the backbone and the head on it, and lets the rules (:mod:`~.rules`: the au
 default, OpenCV's on request) pick the next box. Each step returns the box, the chosen cell's
 raw foreground probability as the score, the S x S probability map (S = 16 for V1/V2, 15 for
 V3) and the search square it covers, in frame coordinates.
+
+**Threads.** The network is ~150 small operations on 16 x 16 to 128 x 128 maps: a second
+intra-op thread buys little on a quiet machine, and on a busy one (the app decodes frames
+and draws while it tracks; other jobs share the CPU) torch's OpenMP threads wait for each
+other and a frame can take ten times longer (BENCHMARKS.md, NanoTrack). So the engine runs
+its own work with ``threads`` intra-op threads (default 1) and restores the caller's
+setting afterwards (torch keeps the count per calling thread here, and the switch costs
+about 0.3 us), so other engines and other threads keep theirs.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -38,22 +48,30 @@ class NanoTracker(TrackerEngine):
         device: torch.device | str = "cpu",
         summary: str = "",
         compile: bool = True,
+        threads: int | None = 1,
     ) -> None:
         if config.version != network.version:
             raise EngineError(
                 f"nanotrack: the config is for V{config.version}, the network is V{network.version}"
             )
+        if threads is not None and (
+            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+        ):
+            raise EngineError(f"nanotrack: threads must be a positive integer, got {threads!r}")
+        #: intra-op threads for this engine's work (None: whatever torch is set to)
+        self.threads = threads
         self._device = torch.device(device)
         self.config = config
         self.summary = summary
         self.rules = rules_for(config)
         network = network.to(self._device).eval()
-        self.network = PreparedNanoTrack(
-            network,
-            rgb_input=self.rules.rgb_input,
-            compile=compile,
-            crop_sizes=(config.exemplar_size, config.instance_size),
-        )
+        with self._threads():
+            self.network = PreparedNanoTrack(
+                network,
+                rgb_input=self.rules.rgb_input,
+                compile=compile,
+                crop_sizes=(config.exemplar_size, config.instance_size),
+            )
         size = config.instance_size
         self._patch = np.empty((size, size, 3), np.uint8)
         self._search = torch.empty(
@@ -85,7 +103,7 @@ class NanoTracker(TrackerEngine):
         state, window = self.rules.start(frame, tuple(box))
         size = self.config.exemplar_size
         patch = cut_square(frame, window, size, self.rules.fill_for(frame))
-        with torch.inference_mode():
+        with torch.inference_mode(), self._threads():
             template = self._as_tensor(patch)
             self.network.set_template(template)
         self._state = state
@@ -103,13 +121,12 @@ class NanoTracker(TrackerEngine):
             frame, plan.window, self.config.instance_size, self.rules.fill_for(frame), self._patch
         )
         timings["crop"] = (time.perf_counter() - started) * 1000.0
-        with torch.inference_mode():
+        with torch.inference_mode(), self._threads():
             begun = time.perf_counter()
             self._search.copy_(torch.from_numpy(patch).permute(2, 0, 1).unsqueeze(0))
-            logits, distances = self.network(self._search)
-            probabilities = torch.softmax(logits[0], dim=0)[1]
-            score_map = probabilities.float().cpu().numpy()
-            ltrb = distances[0].reshape(4, -1).float().cpu().numpy()
+            probabilities, distances = self.network.track(self._search)
+            score_map = probabilities.cpu().numpy()
+            ltrb = distances.cpu().numpy()
             timings["network"] = (time.perf_counter() - begun) * 1000.0
         begun = time.perf_counter()
         scores = score_map.reshape(-1)
@@ -129,6 +146,19 @@ class NanoTracker(TrackerEngine):
         )
 
     # --- helpers -------------------------------------------------------------------------------
+    @contextmanager
+    def _threads(self) -> Iterator[None]:
+        """Run the block with :attr:`threads` intra-op threads, then restore the caller's."""
+        previous = torch.get_num_threads()
+        if self.threads is None or self.threads == previous:
+            yield
+            return
+        torch.set_num_threads(self.threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
+
     def _as_tensor(self, patch: np.ndarray) -> torch.Tensor:
         """uint8 (H, W, 3) -> float32 (1, 3, H, W) on the device; no normalisation (0..255)."""
         pixels = torch.from_numpy(np.ascontiguousarray(patch)).to(self._device)
