@@ -398,6 +398,19 @@ register_engine(
     label="NanoTrack",
 )
 register_engine(
+    "hybrid",
+    "costcore.engines.hybrid:create_hybrid_engine",
+    "NanoTrack keeps the target, CSRT fits its box (restarted on NanoTrack's box when they "
+    "disagree; the NanoTrack .pth)",
+    needs_weights=True,
+    weights_hint="a NanoTrack .pth (e.g. nanotrackv2.pth), or a folder with one and config.json",
+    weights_files="NanoTrack weights (*.pth)",
+    weights_folder=True,
+    gives_score=True,
+    gives_score_map=True,
+    label="NanoTrack+CSRT",
+)
+register_engine(
     "csrt",
     "costcore.engines.opencv_engine:create_csrt_engine",
     "OpenCV CSRT correlation-filter tracker (CPU, no weights; accurate, slower)",
