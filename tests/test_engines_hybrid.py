@@ -16,8 +16,8 @@ import torch
 from costcore.boxes import Box, iou
 from costcore.engines import available_engines, create_engine, engine_info
 from costcore.engines.errors import EngineError
-from costcore.engines.hybrid import HybridConfig, HybridTracker
 from costcore.engines.frame_loop import track_frames
+from costcore.engines.hybrid import HybridConfig, HybridTracker
 from costcore.formats import read_sequence
 from costcore.video import open_frame_source
 from tests.assist_fakes import IndexFrames, ScriptedEngine, frame_index

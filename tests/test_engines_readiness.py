@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from costcore.weights.cache_folder import partial_path
 
 from costcore.engines import (
     EngineError,
@@ -36,6 +35,7 @@ from costcore.weights import (
 )
 from costcore.weights import catalogue as catalogue_module
 from costcore.weights import status as status_module
+from costcore.weights.cache_folder import partial_path
 from tests.conftest import PROJECT_ROOT
 from tests.weights_server import FileServer, make_entry
 
