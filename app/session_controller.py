@@ -20,6 +20,11 @@ from costcore.annotator.session_opening import OpenResult, prepare_open
 from costcore.video import DEFAULT_CACHE_BYTES
 
 PREFETCH_FRAMES = 24
+#: while an engine run streams boxes in, the session is written at most this often: writing a
+#: long video's session takes tens of milliseconds of Python (the GIL), and back to back they
+#: halved the engine's speed; a run's boxes can be computed again, and its record (what it
+#: plans to write) is on disk before it starts, so a kill loses at most this much of a run
+RUN_SAVE_INTERVAL_MS = 1000
 
 
 class SessionController(QObject):
@@ -130,10 +135,14 @@ class SessionController(QObject):
             self.dirtyChanged.emit(True)
 
     def schedule_save(self) -> None:
-        """Write the session on the next event-loop turn."""
+        """Write the session on the next event-loop turn (during an engine run: within
+        :data:`RUN_SAVE_INTERVAL_MS`; a person's edit stops the run first, so it is written
+        at once)."""
         if not self._save_scheduled and self.model.is_open:
             self._save_scheduled = True
-            QTimer.singleShot(0, self._save_now)
+            assist = self.model.assist
+            running = assist is not None and assist.running is not None
+            QTimer.singleShot(RUN_SAVE_INTERVAL_MS if running else 0, self._save_now)
 
     def save_now(self) -> None:
         """Write the session now and wait for it (Ctrl+S; autosave makes this optional)."""

@@ -385,3 +385,43 @@ def test_progress_counts_the_frames_the_run_really_tracks(qtbot, window, engines
     assert {total for _done, total in seen} == {2 * 15}
     done = [d for d, _total in seen]
     assert seen[-1] == (30, 30) and done == sorted(done)
+
+
+def test_a_run_writes_the_session_at_a_steady_pace_and_all_of_it_at_the_end(
+    qtbot, window, engines, monkeypatch
+) -> None:
+    """Writing the whole session after every batch of boxes held the GIL back to back and
+    halved a fast engine's speed: during a run the session is written at most once per
+    RUN_SAVE_INTERVAL_MS, and once the run ends every box is on disk."""
+    import app.autosave
+    import app.session_controller
+    from costcore.annotation import load_session
+
+    writes: list[float] = []
+    save = app.autosave.save_session
+
+    def counted(*args, **kwargs):
+        writes.append(time.perf_counter())
+        return save(*args, **kwargs)
+
+    monkeypatch.setattr(app.autosave, "save_session", counted)
+    monkeypatch.setattr(app.session_controller, "RUN_SAVE_INTERVAL_MS", 300)
+    engines.options = {"delay": 0.03}  # 39 frames in ~1.2 s: ~24 batches of boxes
+    c = window.model
+    c.set_box(0, BOX)
+    window.session.flush()
+    writes.clear()
+    began = time.perf_counter()
+    run_and_wait(qtbot, window, lambda: c.track(start=0))
+    seconds = time.perf_counter() - began
+    # the run's record before it starts, then at most one write per 0.3 s (plus the last)
+    assert len(writes) <= 2 + seconds / 0.3
+    assert len(writes) < 12  # a write per batch would be ~24
+    assert window.session.flush()
+    saved = load_session(c.session_path).annotation
+    assert [f.box for f in saved] == [f.box for f in c.annotation]
+    assert saved.frame(COUNT - 1).provenance is Provenance.TRACKED
+    # an edit after the run is written at once, not a pace later
+    writes.clear()
+    c.set_box(5, (40.0, 10.0, 12.0, 8.0))
+    qtbot.waitUntil(lambda: bool(writes), timeout=250)

@@ -164,3 +164,24 @@ def test_the_review_workflow_proposes_only_what_is_worth_a_check() -> None:
     assert queue.proposal(FlagRules(review_min_severity=0.5), exclude=[20]) is None
     everything = FlagRules(review_min_severity=0.0, review_reasons=tuple(FlagReason))
     assert queue.proposal(everything).index == 8
+
+
+def test_local_median_equals_nanmedian_over_each_window() -> None:
+    """The sort-based local median gives numpy's nanmedian of every window, NaN where a window
+    holds no finite value (gaps, ends of the video, all-NaN stretches)."""
+    import warnings
+
+    from costcore.assist.flags import _local_median
+
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        count, window = int(rng.integers(1, 80)), int(rng.integers(1, 9))
+        values = rng.normal(size=count) * 10
+        values[rng.random(count) < rng.random()] = np.nan
+        padded = np.concatenate([np.full(window, np.nan), values, np.full(window, np.nan)])
+        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * window + 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanmedian(windows, axis=1)
+        np.testing.assert_allclose(_local_median(values, window), expected, equal_nan=True)
+    assert _local_median(np.array([]), 3).shape == (0,)

@@ -337,16 +337,24 @@ class DriftWatch:
 
 
 def _local_median(values: np.ndarray, window: int) -> np.ndarray:
-    """Median of the finite values within ``window`` frames of each frame (NaN: none)."""
+    """Median of the finite values within ``window`` frames of each frame (NaN: none).
+
+    The numbers of ``np.nanmedian`` over the sliding windows, computed by one sort (NaN sorts
+    last) and the middle of each row's finite values: nanmedian's masked-array path took
+    ~40 ms on a 2,800-frame video, with the GIL held, on every live flags update during a run.
+    """
     count = len(values)
     out = np.full(count, np.nan)
     if count == 0:
         return out
     padded = np.concatenate([np.full(window, np.nan), values, np.full(window, np.nan)])
     view = np.lib.stride_tricks.sliding_window_view(padded, 2 * window + 1)
-    with warnings.catch_warnings():  # an all-NaN window is a normal case here
-        warnings.simplefilter("ignore", RuntimeWarning)
-        out = np.nanmedian(view, axis=1)
+    ordered = np.sort(view, axis=1)
+    finite = np.isfinite(view).sum(axis=1)
+    rows = np.flatnonzero(finite)
+    low = ordered[rows, (finite[rows] - 1) // 2]
+    high = ordered[rows, finite[rows] // 2]
+    out[rows] = (low + high) / 2.0
     return out
 
 
