@@ -9,13 +9,13 @@ machine under Xvfb).
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from app.long_lived import freeze_startup_objects
 from app.main_window import APP_NAME, MainWindow
 from app.settings import AppSettings
 from app.theme import app_icon, apply_theme
@@ -38,18 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", type=Path, help="save a grab of the window and quit")
     parser.add_argument("--size", default="1400x900", help="window size WxH (default 1400x900)")
     return parser
-
-
-def freeze_startup_objects() -> None:
-    """Exempt what is alive once the window is built from the cyclic garbage collector.
-
-    Those are ~100,000 long-lived objects (Qt wrappers, pyqtgraph, numpy, the window). A full
-    collection scans them all, 30-40 ms holding the interpreter lock, several times a minute
-    while a run streams boxes: the window stuttered when seeking during a run
-    (benchmarks/bench_propagation.py). Frozen objects still die by reference counting.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def run(argv: list[str]) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
+from app.long_lived import freeze_engine_objects
 from app.session_controller import SessionController
 from app.workers import StreamTask, Task
 from costcore.annotator import AnnotatorModel, AssistJob
@@ -38,6 +39,11 @@ REPROPAGATE_DELAY_MS = 350
 FLAGS_DELAY_MS = 120
 #: while a run streams boxes in, flags, the review list and the plots refresh this often
 LIVE_FLAGS_MS = 1000
+#: a run's boxes reach the window in batches at most this often: every batch repaints the
+#: timeline, plots and progress (~10 ms holding the interpreter lock the engine's thread also
+#: needs); at 20 batches a second NanoTrack ran at 70 % of its own speed in the app, at 5 at
+#: 90 % (benchmarks/bench_propagation.py). A slow engine's boxes still come one by one.
+RUN_BATCH_SECONDS = 0.2
 
 
 class WorkerFrames:
@@ -195,6 +201,7 @@ class JobRunner(QObject):
             if self._engine is None or self._engine_key != key:
                 self._engine = create_engine(key[0], key[1] or None, key[2])
                 self._engine_key = key
+                freeze_engine_objects()  # torch's objects: no full collection mid-run
             return self._engine
 
         return make
@@ -243,7 +250,7 @@ class JobRunner(QObject):
 
         self._serial += 1
         serial = self._serial
-        task = StreamTask(work, self, self._pool)
+        task = StreamTask(work, self, self._pool, interval=RUN_BATCH_SECONDS)
         self._previous_task = task
         macro = contextlib.ExitStack()
         macro.enter_context(assist.run_step(job))

@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.application import freeze_startup_objects  # noqa: E402
+from app.long_lived import freeze_startup_objects  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402
 from app.settings import AppSettings  # noqa: E402
 from costcore.assist.plan import Extent  # noqa: E402

@@ -17,7 +17,6 @@ two; settled disagreements and single-frame rules rank lower.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -279,9 +278,7 @@ def drift_rules(
     positions = index[:, None] - (window - 1) + np.arange(window)[None, :]
     values[positions < stretch_start[:, None]] = np.nan
     enough = np.isfinite(values).sum(axis=1) >= (window + 1) // 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        likeness = np.where(enough & candidate, np.nanmedian(values, axis=1), np.nan)
+    likeness = np.where(enough & candidate, _row_nanmedian(values), np.nan)
     same = np.zeros(count, dtype=bool)
     if count > 1:
         w, h = boxes[:, 2], boxes[:, 3]
@@ -337,24 +334,24 @@ class DriftWatch:
 
 
 def _local_median(values: np.ndarray, window: int) -> np.ndarray:
-    """Median of the finite values within ``window`` frames of each frame (NaN: none).
-
-    The numbers of ``np.nanmedian`` over the sliding windows, computed by one sort (NaN sorts
-    last) and the middle of each row's finite values: nanmedian's masked-array path took
-    ~40 ms on a 2,800-frame video, with the GIL held, on every live flags update during a run.
-    """
-    count = len(values)
-    out = np.full(count, np.nan)
-    if count == 0:
-        return out
+    """Median of the values (NaN: none) within ``window`` frames of each frame."""
+    if len(values) == 0:
+        return np.full(0, np.nan)
     padded = np.concatenate([np.full(window, np.nan), values, np.full(window, np.nan)])
-    view = np.lib.stride_tricks.sliding_window_view(padded, 2 * window + 1)
-    ordered = np.sort(view, axis=1)
-    finite = np.isfinite(view).sum(axis=1)
-    rows = np.flatnonzero(finite)
-    low = ordered[rows, (finite[rows] - 1) // 2]
-    high = ordered[rows, finite[rows] // 2]
-    out[rows] = (low + high) / 2.0
+    return _row_nanmedian(np.lib.stride_tricks.sliding_window_view(padded, 2 * window + 1))
+
+
+def _row_nanmedian(rows: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(rows, axis=1)`` (NaN where a row has only NaN), by one sort (NaN
+    sorts last) and the middle of each row's finite values: nanmedian's masked-array path
+    took ~40 ms on a 2,800-frame video, holding the GIL, on every live flags update."""
+    out = np.full(len(rows), np.nan)
+    ordered = np.sort(rows, axis=1)
+    finite = (~np.isnan(rows)).sum(axis=1)
+    kept = np.flatnonzero(finite)
+    low = ordered[kept, (finite[kept] - 1) // 2]
+    high = ordered[kept, finite[kept] // 2]
+    out[kept] = (low + high) / 2.0
     return out
 
 

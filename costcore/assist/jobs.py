@@ -28,6 +28,7 @@ from costcore.engines.errors import EngineError
 from costcore.engines.frame_loop import FrameReader, track_frames
 from costcore.engines.interpolation import interpolate_segment
 from costcore.errors import Cancelled
+from costcore.video.ahead import FramesAhead
 from costcore.video.reverse import ReverseFrames
 
 #: the engine-picker name of plain linear interpolation (not a stepping engine)
@@ -47,6 +48,9 @@ class EngineRunner:
     #: backward runs read through a ReverseFrames (decoding ahead holds up to its budget of
     #: frames for as long as the run is alive)
     reads_backward_ahead = True
+    #: forward runs read through a FramesAhead: the next frames decode on another core while
+    #: the engine steps
+    reads_forward_ahead = True
 
     def __init__(self, make_engine: EngineFactory, frames: FrameReader, text: str = "") -> None:
         self.make_engine = make_engine
@@ -64,10 +68,15 @@ class EngineRunner:
         """Updates for the frames after ``anchor`` up to ``stop`` (exclusive).
 
         Going backwards, frames come through a :class:`~costcore.video.reverse.ReverseFrames`:
-        decoded forward in chunks ahead of the run, not one seek per frame.
+        decoded forward in chunks ahead of the run, not one seek per frame; going forwards,
+        through a :class:`~costcore.video.ahead.FramesAhead`, decoded while the engine steps.
         """
         engine = self.make_engine()
-        frames = ReverseFrames(self.frames) if backwards and self.reads_backward_ahead else None
+        frames: ReverseFrames | FramesAhead | None = None
+        if backwards and self.reads_backward_ahead:
+            frames = ReverseFrames(self.frames)
+        elif not backwards and self.reads_forward_ahead:
+            frames = FramesAhead(self.frames, stop=stop)
         try:
             yield from self._steps(engine, anchor, stop, backwards, cancelled, frames)
         finally:
@@ -81,12 +90,12 @@ class EngineRunner:
         stop: int,
         backwards: bool,
         cancelled: CancelCheck | None,
-        reverse: ReverseFrames | None,
+        reader: ReverseFrames | FramesAhead | None,
     ) -> Iterator[FrameUpdate]:
         probe: AppearanceProbe | None = None
         steps = track_frames(
             engine,
-            self.frames if reverse is None else reverse,
+            self.frames if reader is None else reader,
             anchor.box,
             self.text,
             start=anchor.index,
