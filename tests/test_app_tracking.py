@@ -425,3 +425,21 @@ def test_a_run_writes_the_session_at_a_steady_pace_and_all_of_it_at_the_end(
     writes.clear()
     c.set_box(5, (40.0, 10.0, 12.0, 8.0))
     qtbot.waitUntil(lambda: bool(writes), timeout=250)
+
+
+def test_the_plots_show_the_runs_scores_after_the_flags(qtbot, window, engines) -> None:
+    """The flags refresh sets the plots' curves on the next event-loop turn (split in two to
+    keep the window answering): they end up showing the run's scores, frame by frame."""
+    engines.options = {"scores": {5: 0.2, 9: 0.4}}
+    c = window.model
+    c.set_box(0, BOX)
+    run_and_wait(qtbot, window, lambda: c.track(start=0))
+    curve = window.plots.curves["score"]
+
+    def shown() -> np.ndarray:
+        return np.asarray(curve.getData()[1], dtype=np.float64)
+
+    expected = np.array([np.nan if f.score is None else f.score for f in c.annotation])
+    qtbot.waitUntil(lambda: len(shown()) == COUNT, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: np.allclose(shown(), expected, equal_nan=True), timeout=TIMEOUT_MS)
+    assert shown()[5] == pytest.approx(0.2) and shown()[9] == pytest.approx(0.4)

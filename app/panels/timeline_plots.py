@@ -119,7 +119,8 @@ class TimelinePlots(QWidget):
         title = dict((k, t) for k, t, _c in _PLOTS)["score"]
         if not np.isfinite(series.score).any():
             title += f" — none yet ({_NO_SCORE} give no score)"
-        self.labels["score"].setText(title)
+        if self.labels["score"].text != title:  # setText lays the plot out again
+            self.labels["score"].setText(title)
         if count != self._count:
             self._count = count
             self.plots["score"].setXRange(1, max(count, 2), padding=0.01)
