@@ -52,7 +52,10 @@ class SessionController(QObject):
         self.ask_resume: Callable[[OpenResult], bool] = lambda result: True
         self._generation = 0
         self._saved_generation = 0
-        self._save_scheduled = False
+        #: when it fires, the session is written (single shot; see schedule_save)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.timeout.connect(self._save_now)
         self._open_task: Task | None = None
         self._saver = AutoSaver(self)
         self._saver.saved.connect(self._on_saved)
@@ -136,13 +139,16 @@ class SessionController(QObject):
 
     def schedule_save(self) -> None:
         """Write the session on the next event-loop turn (during an engine run: within
-        :data:`RUN_SAVE_INTERVAL_MS`; a person's edit stops the run first, so it is written
-        at once)."""
-        if not self._save_scheduled and self.model.is_open:
-            self._save_scheduled = True
-            assist = self.model.assist
-            running = assist is not None and assist.running is not None
-            QTimer.singleShot(RUN_SAVE_INTERVAL_MS if running else 0, self._save_now)
+        :data:`RUN_SAVE_INTERVAL_MS`; a person's edit stops the run first, and the run's end
+        brings a pending write forward, so both are written at once)."""
+        if not self.model.is_open:
+            return
+        assist = self.model.assist
+        running = assist is not None and assist.running is not None
+        delay = RUN_SAVE_INTERVAL_MS if running else 0
+        if self._save_timer.isActive() and self._save_timer.interval() <= delay:
+            return  # already due as soon (restarting it would put a run's writes off forever)
+        self._save_timer.start(delay)
 
     def save_now(self) -> None:
         """Write the session now and wait for it (Ctrl+S; autosave makes this optional)."""
@@ -150,14 +156,14 @@ class SessionController(QObject):
         self._saver.flush()
 
     def _save_now(self) -> None:
-        self._save_scheduled = False
+        self._save_timer.stop()
         snapshot = self.model.session_snapshot()
         if snapshot is not None:
             self._saver.submit(self._generation, *snapshot)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Make sure every edit so far is on disk (tests, shutdown)."""
-        if self._save_scheduled:
+        if self._save_timer.isActive():
             self._save_now()
         return self._saver.flush(timeout)
 

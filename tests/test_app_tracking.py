@@ -443,3 +443,17 @@ def test_the_plots_show_the_runs_scores_after_the_flags(qtbot, window, engines) 
     qtbot.waitUntil(lambda: len(shown()) == COUNT, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: np.allclose(shown(), expected, equal_nan=True), timeout=TIMEOUT_MS)
     assert shown()[5] == pytest.approx(0.2) and shown()[9] == pytest.approx(0.4)
+
+
+def test_the_end_of_a_run_brings_its_paced_session_write_forward(
+    qtbot, window, engines, monkeypatch
+) -> None:
+    import app.session_controller
+
+    monkeypatch.setattr(app.session_controller, "RUN_SAVE_INTERVAL_MS", 60_000)
+    engines.options = {"delay": 0.01}
+    c = window.model
+    c.set_box(0, BOX)
+    run_and_wait(qtbot, window, lambda: c.track(start=0))
+    # the write paced a minute away during the run happens as soon as the run has ended
+    qtbot.waitUntil(lambda: not window.session.is_dirty, timeout=3000)
