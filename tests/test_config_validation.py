@@ -529,3 +529,23 @@ def test_config_errors_are_costcore_errors() -> None:
     """The CLI and the app report CostcoreError as one line; ConfigError is one."""
     with pytest.raises(CostcoreError):
         COSTConfig.from_dict({"nheads": 0})
+
+
+def test_a_nanotrack_config_that_makes_boxes_far_larger_than_the_frame_still_tracks() -> None:
+    """Found by the property above: min_size 10,000 and context 2 make the next search square
+    ~50,000 pixels wide; bordering it whole asked for 38 GB. The crop samples it instead."""
+    config = _accepted(
+        NanoTrackConfig,
+        {"version": 1, "exemplar_size": 113, "min_size": 10000.0, "context_amount": 2.0,
+         "window_influence": 0.0, "penalty_k": 0.0, "lr": 0.0},
+    )  # fmt: skip
+    torch.manual_seed(0)
+    tracker = NanoTracker(NanoTrackNet(config.version).eval(), config, compile=False)
+    frame = torch.randint(0, 256, (90, 120, 3), dtype=torch.uint8).numpy()
+    tracker.initialize(frame, (50.0, 30.0, 12.0, 9.0))
+    regions = []
+    for _ in range(3):
+        result = tracker.step(frame)
+        regions.append(result.search_region.w)
+        assert all(math.isfinite(value) for value in result.box)
+    assert max(regions) > 10_000  # the huge square, really cut

@@ -409,6 +409,31 @@ def test_cut_square_equals_the_pysot_crop(window: SquareWindow) -> None:
     assert ours.shape == (255, 255, 3) and np.array_equal(ours, expected)
 
 
+def test_a_square_too_large_to_build_is_sampled_like_the_resize(monkeypatch) -> None:
+    """Beyond MAX_SQUARE_BYTES the crop samples the frame with the resize's own bilinear
+    mapping: within two grey levels of the bordered square's resize, and a 50,000-pixel square
+    (a 7.5 GB square once bordered) costs no more memory than its 255-pixel crop."""
+    from costcore.engines.nanotrack import crop as crop_module
+
+    rng = np.random.default_rng(5)
+    frame = cv2.GaussianBlur(rng.integers(0, 256, (240, 360, 3), dtype=np.uint8), (7, 7), 2)
+    fill = authors_fill(frame)
+    window = SquareWindow(-200, -300, 900)
+    exact = cut_square(frame, window, 255, fill)
+    monkeypatch.setattr(crop_module, "MAX_SQUARE_BYTES", 1000)
+    sampled = cut_square(frame, window, 255, fill)
+    difference = np.abs(sampled.astype(int) - exact.astype(int))
+    assert difference.max() <= 2 and difference.mean() < 0.5
+    monkeypatch.undo()
+    huge = cut_square(frame, SquareWindow(-25_000, -25_000, 50_000), 255, fill)
+    assert huge.shape == (255, 255, 3)
+    middle = huge[127, 127].astype(int)  # the frame is a dot in the middle, the rest the fill
+    assert (huge[0, 0] == fill).all() and (huge[-1, -1] == fill).all()
+    assert np.abs(middle - frame[:, :].reshape(-1, 3).mean(axis=0)).max() < 60
+    outside = cut_square(frame, SquareWindow(10_000, 10_000, 60_000), 127, fill)
+    assert outside.shape == (127, 127, 3) and (outside == fill).all()
+
+
 def test_window_placements() -> None:
     # pysot: floor(c - (side + 1) / 2 + 0.5); OpenCV: int(c) - (side + 1) // 2
     assert authors_window((100.6, 50.4), 11) == SquareWindow(95, 44, 11)

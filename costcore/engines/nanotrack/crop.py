@@ -9,7 +9,11 @@ the frame with one colour and resize the square with ``cv2.resize`` (bilinear):
   truncation), the *current frame's* mean colour rounded (``copyMakeBorder`` of a Scalar).
 
 Only the part of the frame inside the square is copied (then bordered); nothing the size of
-the frame is allocated per crop, which matters for 1280 x 720 video.
+the frame is allocated per crop, which matters for 1280 x 720 video. A square that would
+take more than :data:`MAX_SQUARE_BYTES` once bordered (a box far larger than the frame, from a
+config's large ``min_size`` or ``context_amount``: 38 GB in one case) is sampled from the
+frame directly with the same bilinear mapping (``warpAffine``; its fixed-point arithmetic
+differs from ``cv2.resize`` by a grey level or two, which no real track reaches).
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ import cv2
 import numpy as np
 
 from costcore.boxes import Box
+
+#: the bordered square is built only up to this size (a 4,700-pixel square of RGB)
+MAX_SQUARE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -79,19 +86,21 @@ def cut_square(
     x0, y0 = max(window.left, 0), max(window.top, 0)
     x1 = min(window.left + window.side, width)
     y1 = min(window.top + window.side, height)
-    if x1 <= x0 or y1 <= y0:  # entirely outside the frame
-        square = np.empty((window.side, window.side, 3), np.uint8)
-        square[:] = fill
-    else:
-        square = frame[y0:y1, x0:x1]
-        pads = (
-            y0 - window.top,
-            window.top + window.side - y1,
-            x0 - window.left,
-            window.left + window.side - x1,
-        )
-        if any(pads):
-            square = cv2.copyMakeBorder(square, *pads, cv2.BORDER_CONSTANT, value=fill)
+    if x1 <= x0 or y1 <= y0:  # entirely outside the frame: the fill colour, at any size
+        crop = np.empty((output_size, output_size, 3), np.uint8) if out is None else out
+        crop[:] = fill
+        return crop
+    if window.side * window.side * 3 > MAX_SQUARE_BYTES:
+        return _sample_square(frame, window, output_size, fill, out)
+    square = frame[y0:y1, x0:x1]
+    pads = (
+        y0 - window.top,
+        window.top + window.side - y1,
+        x0 - window.left,
+        window.left + window.side - x1,
+    )
+    if any(pads):
+        square = cv2.copyMakeBorder(square, *pads, cv2.BORDER_CONSTANT, value=fill)
     if window.side == output_size:  # always a copy: frames may be read-only cache entries
         if out is not None:
             np.copyto(out, square)
@@ -100,3 +109,30 @@ def cut_square(
     if out is not None:
         return cv2.resize(square, (output_size, output_size), dst=out)
     return cv2.resize(square, (output_size, output_size))
+
+
+def _sample_square(
+    frame: np.ndarray,
+    window: SquareWindow,
+    output_size: int,
+    fill: tuple[int, int, int],
+    out: np.ndarray | None,
+) -> np.ndarray:
+    """The crop of a square too large to build: ``cv2.resize``'s bilinear mapping (output
+    pixel ``u`` samples square pixel ``(u + 0.5) / scale - 0.5``) applied to the frame."""
+    scale = output_size / window.side
+    matrix = np.array(
+        [
+            [scale, 0.0, scale * (0.5 - window.left) - 0.5],
+            [0.0, scale, scale * (0.5 - window.top) - 0.5],
+        ]
+    )
+    return cv2.warpAffine(
+        frame,
+        matrix,
+        (output_size, output_size),
+        dst=out,
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=fill,
+    )
