@@ -125,7 +125,8 @@ def test_sequence_table_sums_over_sequences_and_compares_engines() -> None:
     assert [row.frames for row in rows] == [30, 20]
     keys = set(rows[0].results)
     assert keys == {
-        "interpolation", "tracking/csrt", "assisted/csrt", "tracking/good", "assisted/good"
+        "interpolation", "tracking/csrt", "assisted/csrt", "calibrated/csrt",
+        "tracking/good", "assisted/good", "calibrated/good",
     }  # fmt: skip
     (summary,) = summarise(rows)
     total = sum(row.results["tracking/csrt"].cost for row in rows)
@@ -139,6 +140,16 @@ def test_sequence_table_sums_over_sequences_and_compares_engines() -> None:
     assert summary.best_ratio == pytest.approx(others[summary.best] / summary.totals[cheaper])
     expected = summary.totals["assisted/good"] / summary.totals["tracking/good"]
     assert summary.assisted_ratio("good") == pytest.approx(expected)
+    calibrated = summary.totals["calibrated/good"] / summary.totals["tracking/good"]
+    assert summary.assisted_ratio("good", "calibrated") == pytest.approx(calibrated)
+    for key in ("assisted/csrt", "calibrated/good"):
+        engine = key.partition("/")[2]
+        worse = [
+            row.sequence
+            for row in rows
+            if row.results[key].cost > row.results[f"tracking/{engine}"].cost
+        ]
+        assert summary.worse[key] == tuple(worse)
     table = format_effort_table(rows)
     assert "| synthetic | 30 | 0.5 |" in table and "| **sum** | 50 | 0.5 |" in table
     assert f"better anchor {summary.anchor} = " in table
