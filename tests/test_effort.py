@@ -81,6 +81,33 @@ def test_workflows_on_a_synthetic_sequence() -> None:
     assert shared.frames_tracked > 0
 
 
+class FalseAlarms(ScriptedEngine):
+    """Follows the target exactly but scores every frame low: its flags are false alarms."""
+
+    def step(self, frame):
+        result = super().step(frame)
+        result.score = 0.05
+        return result
+
+
+def test_the_calibrated_workflow_stops_checking_false_alarms() -> None:
+    """The plain review queue checks every low-score frame (all fine: verifications only);
+    the calibrated one stops after the first useless check of each kind of flag."""
+    from costcore.assist.flags import FlagRules
+
+    truth = np.array([[10.0 + 2 * i, 20.0, 10.0, 10.0] for i in range(COUNT)])
+    absent = np.zeros(COUNT, dtype=bool)
+    shared = CachedRunner(lambda: FalseAlarms(), IndexFrames(COUNT))
+    rules = FlagRules(open_end_frames=0)  # only the scores flag frames
+    plain = simulate("assisted", "s", truth, absent, 0.5, shared, flag_rules=rules)
+    calibrated = simulate("calibrated", "s", truth, absent, 0.5, shared, flag_rules=rules)
+    track = simulate("tracking", "s", truth, absent, 0.5, shared, flag_rules=rules)
+    assert track.cost == 0 and plain.corrections == calibrated.corrections == 0
+    assert plain.verifies == COUNT - 1  # every tracked frame was proposed and was fine
+    assert calibrated.verifies == 1 and calibrated.reviews == 1
+    assert calibrated.cost == 0.25 and calibrated.complete
+
+
 def test_keyframes_every_n_frames_then_segment_fill() -> None:
     """every-N: N-th frames drawn up front; the fill holds where both runs reach, no further."""
     absent = np.zeros(COUNT, dtype=bool)
