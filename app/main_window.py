@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
             score_threshold=settings.number("tracking/score_threshold", 0.35),
             repropagate=settings.flag("tracking/repropagate", True),
             stop_at_flag=settings.flag("tracking/stop_at_flag", False),
+            calibrated_review=settings.flag("tracking/calibrated_review", True),
         )
         self.session = SessionController(self.model, self)
         self.runner = JobRunner(self.model, self.session, self)
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
         self.tracking_panel.evaluateRequested.connect(commands.evaluate_engine)
         self.review_panel.seekRequested.connect(commands.review)
         self.review_panel.nextRequested.connect(lambda: commands.go_to_flag(True))
+        self.review_panel.proposalRequested.connect(commands.go_to_proposal)
         self.review_panel.previousRequested.connect(lambda: commands.go_to_flag(False))
         self.review_panel.acceptAbsentRequested.connect(lambda: model.toggle_absent())
         self.plots.seekRequested.connect(self.navigator.go_to)
@@ -199,6 +201,7 @@ class MainWindow(QMainWindow):
         settings.set_number("tracking/score_threshold", model.flag_rules.score_threshold)
         settings.set_flag("tracking/repropagate", model.repropagate)
         settings.set_flag("tracking/stop_at_flag", model.stop_at_flag)
+        settings.set_flag("tracking/calibrated_review", model.calibrated_review)
 
     # ================================================================ opening
     def open_path(self, path: str | Path) -> None:

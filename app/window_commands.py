@@ -215,6 +215,14 @@ class WindowCommands:
         else:
             self.window.navigator.go_to(target)
 
+    def go_to_proposal(self) -> None:
+        """Go to the frame the tool proposes to check (P), reviewing it."""
+        target = self.model.proposed_check()
+        if target is None:
+            self.say("Nothing proposed: no flagged frame is worth a check now.", 4000)
+        else:
+            self.window.navigator.go_to(target)
+
     def review(self, index: int) -> None:
         """A frame chosen in the review queue: go there, reviewing it."""
         self.window.navigator.go_to(self.model.review(index))

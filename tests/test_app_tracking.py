@@ -15,6 +15,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt, QTimer
 
 from costcore.annotation import Provenance
+from costcore.assist.flags import FlagReason
 from costcore.assist.plan import Extent
 from costcore.engines import registry
 from costcore.engines.registry import EngineInfo
@@ -235,6 +236,38 @@ def test_flags_strip_review_queue_and_next_flag_key(qtbot, window, engines) -> N
     item = next(r for r in rows if r.data(Qt.ItemDataRole.UserRole) == 12)
     panel_list.itemClicked.emit(item)
     assert window.navigator.index == 12
+
+
+def test_proposed_checks_and_the_calibrated_choice(qtbot, window, engines) -> None:
+    """P goes to the frame the tool proposes; with "Propose checks only where they pay off"
+    (the Tracking panel's choice, on by default) a kind of flag the annotator verified is not
+    proposed again, with it off it is."""
+    engines.options = {"scores": {i: 0.05 for i in range(10, COUNT)}}
+    c = window.model
+    panel = window.tracking_panel
+    assert c.calibrated_review and panel.calibrated.isChecked()
+    c.set_box(0, BOX)
+    run_and_wait(qtbot, window, lambda: c.track(start=0, extent=Extent.END))
+    window.navigator.go_to(3)
+    key(window, Qt.Key.Key_P)
+    assert window.navigator.index == COUNT - 1 and c.reviewing  # the run's open end
+    key(window, Qt.Key.Key_V)  # fine: verified
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    window.review_panel.proposal.click()
+    low = window.navigator.index
+    assert 10 <= low < COUNT - 1 and c.reviewing  # a low score is asked about once
+    key(window, Qt.Key.Key_V)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TIMEOUT_MS)
+    key(window, Qt.Key.Key_P)  # both kinds were fine where they were checked: nothing more
+    assert window.navigator.index == low
+    assert "Nothing proposed" in window.statusBar().currentMessage()
+    assert c.assist.calibration.counts[("scripted", FlagReason.LOW_SCORE)] == [0, 1]
+    panel.calibrated.click()  # off: every severe flag is proposed again
+    assert not c.calibrated_review and not c.assist.calibrated_review
+    assert window.settings.flag("tracking/calibrated_review", True) is False
+    key(window, Qt.Key.Key_P)
+    assert window.navigator.index not in (low, COUNT - 1)
+    assert c.annotation.frame(window.navigator.index).provenance is Provenance.TRACKED
 
 
 def test_stop_at_first_flag(qtbot, window, engines) -> None:

@@ -81,6 +81,33 @@ def test_workflows_on_a_synthetic_sequence() -> None:
     assert shared.frames_tracked > 0
 
 
+class FalseAlarms(ScriptedEngine):
+    """Follows the target exactly but scores every frame low: its flags are false alarms."""
+
+    def step(self, frame):
+        result = super().step(frame)
+        result.score = 0.05
+        return result
+
+
+def test_the_calibrated_workflow_stops_checking_false_alarms() -> None:
+    """The plain review queue checks every low-score frame (all fine: verifications only);
+    the calibrated one stops after the first useless check of each kind of flag."""
+    from costcore.assist.flags import FlagRules
+
+    truth = np.array([[10.0 + 2 * i, 20.0, 10.0, 10.0] for i in range(COUNT)])
+    absent = np.zeros(COUNT, dtype=bool)
+    shared = CachedRunner(lambda: FalseAlarms(), IndexFrames(COUNT))
+    rules = FlagRules(open_end_frames=0)  # only the scores flag frames
+    plain = simulate("assisted", "s", truth, absent, 0.5, shared, flag_rules=rules)
+    calibrated = simulate("calibrated", "s", truth, absent, 0.5, shared, flag_rules=rules)
+    track = simulate("tracking", "s", truth, absent, 0.5, shared, flag_rules=rules)
+    assert track.cost == 0 and plain.corrections == calibrated.corrections == 0
+    assert plain.verifies == COUNT - 1  # every tracked frame was proposed and was fine
+    assert calibrated.verifies == 1 and calibrated.reviews == 1
+    assert calibrated.cost == 0.25 and calibrated.complete
+
+
 def test_keyframes_every_n_frames_then_segment_fill() -> None:
     """every-N: N-th frames drawn up front; the fill holds where both runs reach, no further."""
     absent = np.zeros(COUNT, dtype=bool)
@@ -125,7 +152,8 @@ def test_sequence_table_sums_over_sequences_and_compares_engines() -> None:
     assert [row.frames for row in rows] == [30, 20]
     keys = set(rows[0].results)
     assert keys == {
-        "interpolation", "tracking/csrt", "assisted/csrt", "tracking/good", "assisted/good"
+        "interpolation", "tracking/csrt", "assisted/csrt", "calibrated/csrt",
+        "tracking/good", "assisted/good", "calibrated/good",
     }  # fmt: skip
     (summary,) = summarise(rows)
     total = sum(row.results["tracking/csrt"].cost for row in rows)
@@ -139,6 +167,16 @@ def test_sequence_table_sums_over_sequences_and_compares_engines() -> None:
     assert summary.best_ratio == pytest.approx(others[summary.best] / summary.totals[cheaper])
     expected = summary.totals["assisted/good"] / summary.totals["tracking/good"]
     assert summary.assisted_ratio("good") == pytest.approx(expected)
+    calibrated = summary.totals["calibrated/good"] / summary.totals["tracking/good"]
+    assert summary.assisted_ratio("good", "calibrated") == pytest.approx(calibrated)
+    for key in ("assisted/csrt", "calibrated/good"):
+        engine = key.partition("/")[2]
+        worse = [
+            row.sequence
+            for row in rows
+            if row.results[key].cost > row.results[f"tracking/{engine}"].cost
+        ]
+        assert summary.worse[key] == tuple(worse)
     table = format_effort_table(rows)
     assert "| synthetic | 30 | 0.5 |" in table and "| **sum** | 50 | 0.5 |" in table
     assert f"better anchor {summary.anchor} = " in table

@@ -23,6 +23,7 @@ class ReviewPanel(QWidget):
     seekRequested = Signal(int)
     nextRequested = Signal()
     previousRequested = Signal()
+    proposalRequested = Signal()
     acceptAbsentRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -36,6 +37,10 @@ class ReviewPanel(QWidget):
         self.list.itemActivated.connect(self._clicked)
         self.previous = QPushButton("◀ Previous (Shift+N)")
         self.next = QPushButton("Next flagged (N) ▶")
+        self.proposal = QPushButton("Check the proposed frame (P)")
+        self.proposal.setToolTip(
+            "Go to the frame the tool asks you to check next: correct it or verify it (V)"
+        )
         self.accept_absent = QPushButton("Mark this frame absent (proposal)")
         self.accept_absent.setToolTip(
             "The score here is so low the target is probably absent: accept the proposal"
@@ -49,9 +54,11 @@ class ReviewPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.list, 1)
         layout.addLayout(row)
+        layout.addWidget(self.proposal)
         layout.addWidget(self.accept_absent)
         self.previous.clicked.connect(self.previousRequested)
         self.next.clicked.connect(self.nextRequested)
+        self.proposal.clicked.connect(self.proposalRequested)
         self.accept_absent.clicked.connect(self.acceptAbsentRequested)
         self.setEnabled(False)
 
@@ -72,7 +79,7 @@ class ReviewPanel(QWidget):
             if absent:
                 text += f"; {absent} with “absent?” proposed"
             self.summary.setText(text + ".")
-        for button in (self.next, self.previous):
+        for button in (self.next, self.previous, self.proposal):
             button.setEnabled(bool(ranked))
 
     def set_current(self, index: int, absent_proposed: bool) -> None:

@@ -124,6 +124,13 @@ class TrackingPanel(QWidget):
         )
         self.stop_at_flag = QCheckBox("Stop at the first flag")
         self.stop_at_flag.setToolTip("Propagation stops after the first frame a flag rule fires on")
+        self.calibrated = QCheckBox("Propose checks only where they pay off")
+        self.calibrated.setToolTip(
+            "The frame the tool proposes (P) comes from the review queue; with this on, a kind "
+            "of flag (low score, jump, size change…) stops being proposed once checking it "
+            "finds a wrong box less often than not in this video (your answers so far: a "
+            "correction or a verification of the proposed frame)"
+        )
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.0, 1.0)
         self.threshold.setSingleStep(0.05)
@@ -180,6 +187,7 @@ class TrackingPanel(QWidget):
         threshold_row.addWidget(QLabel("flag scores <"))
         threshold_row.addWidget(self.threshold)
         options.addLayout(threshold_row, 1, 1)
+        options.addWidget(self.calibrated, 2, 0, 1, 2)
         running = QHBoxLayout()
         running.addWidget(self.progress, 1)
         running.addWidget(self.cancel)
@@ -210,6 +218,7 @@ class TrackingPanel(QWidget):
         )
         self.repropagate.toggled.connect(model.set_repropagate)
         self.stop_at_flag.toggled.connect(model.set_stop_at_flag)
+        self.calibrated.toggled.connect(model.set_calibrated_review)
         self.threshold.valueChanged.connect(model.set_score_threshold)
         self.forward.clicked.connect(lambda: self._track(False))
         self.backward.clicked.connect(lambda: self._track(True))
@@ -243,6 +252,7 @@ class TrackingPanel(QWidget):
         self.weights.setText(settings.current_weights())
         self.repropagate.setChecked(model.repropagate)
         self.stop_at_flag.setChecked(model.stop_at_flag)
+        self.calibrated.setChecked(model.calibrated_review)
         self.threshold.setValue(model.flag_rules.score_threshold)
         self._describe_weights()
         self._describe_finding()

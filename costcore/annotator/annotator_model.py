@@ -101,6 +101,7 @@ class AnnotatorModel:
         score_threshold: float = 0.35,
         repropagate: bool = True,
         stop_at_flag: bool = False,
+        calibrated_review: bool = True,
     ) -> None:
         self.workspace = Path(workspace)
         self.engine = engine or EngineSettings()
@@ -109,6 +110,9 @@ class AnnotatorModel:
         self.repropagate = bool(repropagate)
         #: a propagation stops at the first frame a flag rule fires on
         self.stop_at_flag = bool(stop_at_flag)
+        #: the tool proposes a frame to check only while such checks keep finding wrong
+        #: boxes (:mod:`costcore.assist.calibration`)
+        self.calibrated_review = bool(calibrated_review)
         self.events = ModelEvents()
         self.video: OpenedVideo | None = None
         self.assist: AssistSession | None = None
@@ -165,7 +169,11 @@ class AnnotatorModel:
                 notes.append(f"Tracking diagnostics not restored: {error}")
         self.video = opened
         self.assist = AssistSession(
-            annotation, method=self.engine.name, state=state, flag_rules=self.flag_rules
+            annotation,
+            method=self.engine.name,
+            state=state,
+            flag_rules=self.flag_rules,
+            calibrated_review=self.calibrated_review,
         )
         self.assist.stack.add_listener(self.events.changed.emit)
         start = opened.ui.get("frame", 0)
@@ -274,6 +282,17 @@ class AnnotatorModel:
         """Frame ``index`` is looked at from the review queue (see :meth:`flagged_near`)."""
         self._review_target = index
         return index
+
+    def proposed_check(self) -> int | None:
+        """The frame the tool asks the annotator to check next (the review workflow's
+        proposal; None: nothing worth a check). Going there starts reviewing it, and the
+        answer (a correction or a verification there) is counted by the calibrated queue."""
+        if self.assist is None:
+            return None
+        self.assist.method = self.engine.name
+        flag = self.assist.review_proposal(exclude=[self.index] if self.reviewing else ())
+        self.events.flags_changed.emit()
+        return None if flag is None else self.review(flag.index)
 
     @property
     def reviewing(self) -> bool:
@@ -533,6 +552,13 @@ class AnnotatorModel:
 
     def set_stop_at_flag(self, on: bool) -> None:
         self.stop_at_flag = bool(on)
+        self.events.engine_changed.emit()
+
+    def set_calibrated_review(self, on: bool) -> None:
+        """Propose checks only where the answers so far say they pay (or every severe flag)."""
+        self.calibrated_review = bool(on)
+        if self.assist is not None:
+            self.assist.calibrated_review = self.calibrated_review
         self.events.engine_changed.emit()
 
     def set_engine(self, name: str) -> None:

@@ -30,6 +30,7 @@ from costcore.annotation import (
     UndoStack,
     VideoAnnotation,
 )
+from costcore.assist.calibration import ReviewCalibration
 from costcore.assist.combine import CombineRules
 from costcore.assist.flags import Flag, FlagRules, flag_frames
 from costcore.assist.interrupted import RunRecord, stale_frames
@@ -116,6 +117,7 @@ class AssistSession:
         flag_rules: FlagRules | None = None,
         combine_rules: CombineRules | None = None,
         undo_limit: int = 1000,
+        calibrated_review: bool = False,
     ) -> None:
         self.annotation = annotation
         self.stack = UndoStack(annotation, limit=undo_limit)
@@ -132,6 +134,10 @@ class AssistSession:
         self.unfinished: list[tuple[int, int]] = []
         #: the run in progress: what it plans to write and what it has finished
         self.running: RunRecord | None = None
+        #: propose a check only where the annotator's answers so far say it pays
+        #: (:mod:`costcore.assist.calibration`); the answers are counted either way
+        self.calibrated_review = bool(calibrated_review)
+        self.calibration = ReviewCalibration()
 
     @property
     def interpolating(self) -> bool:
@@ -429,9 +435,27 @@ class AssistSession:
         self.series = timeline_series(self.annotation, diagnostics)
 
     def review_proposal(self, exclude: Iterable[int] = ()) -> Flag | None:
-        """The frame the review workflow asks a person to check next (fresh flags)."""
+        """The frame the review workflow asks a person to check next (fresh flags).
+
+        The answer to the previous proposal (corrected or verified since) is counted first;
+        with :attr:`calibrated_review`, flags whose reason has stopped finding failures are
+        passed over (:class:`~costcore.assist.calibration.ReviewCalibration`).
+        """
+        calibration = self.calibration
+        calibration.settle(self.annotation)
         self.update_flags()
-        return self.queue.proposal(self.flag_rules, exclude)
+        reasons = self.flag_rules.review_reasons
+        method = self.method
+
+        def worth(flag: Flag) -> bool:
+            return calibration.worth(flag, method, reasons)
+
+        flag = self.queue.proposal(
+            self.flag_rules, exclude, worth if self.calibrated_review else None
+        )
+        if flag is not None:
+            calibration.proposed(flag, method, reasons)
+        return flag
 
 
 def segments_in(annotation: VideoAnnotation, first: int, last: int) -> list[Segment]:

@@ -6,6 +6,8 @@ share.
   generators of :class:`~costcore.assist.updates.FrameUpdate`;
 - :mod:`~costcore.assist.combine`: forward + backward runs -> one value per frame;
 - :mod:`~costcore.assist.flags` and :mod:`~costcore.assist.review`: what deserves a look;
+  :mod:`~costcore.assist.calibration`: which flags are worth proposing, by the annotator's
+  answers so far;
 - :mod:`~costcore.assist.state` and :mod:`~costcore.assist.scoremaps`: per-frame diagnostics
   and score maps, saved beside the session;
 - :mod:`~costcore.assist.series`, :mod:`~costcore.assist.engine_evaluation`: plots and
@@ -15,6 +17,7 @@ The decisions of the assisted workflow (what to run when) are in :mod:`costcore.
 the effort benchmark that measures it is :mod:`costcore.effort`.
 """
 
+from costcore.assist.calibration import ReviewCalibration
 from costcore.assist.combine import CombineRules, combine_runs
 from costcore.assist.flags import Flag, FlagReason, FlagRules, flag_frames
 from costcore.assist.jobs import (
@@ -43,6 +46,7 @@ __all__ = [
     "FlagRules",
     "FrameUpdate",
     "PropagationPlan",
+    "ReviewCalibration",
     "ReviewQueue",
     "RunStep",
     "Segment",

@@ -6,7 +6,7 @@ frame a person corrected or verified simply drops out of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from costcore.assist.flags import Flag, FlagRules
 
@@ -41,22 +41,28 @@ class ReviewQueue:
         skip = set(exclude)
         return next((f for f in self._ranked if f.index not in skip), None)
 
-    def proposal(self, rules: FlagRules, exclude: Iterable[int] = ()) -> Flag | None:
+    def proposal(
+        self,
+        rules: FlagRules,
+        exclude: Iterable[int] = (),
+        worth: Callable[[Flag], bool] | None = None,
+    ) -> Flag | None:
         """The frame the review workflow asks a person to check next (None: nothing).
 
         The most severe flag counting only ``rules.review_reasons``, if at least
-        ``rules.review_min_severity``; ties go to the earlier frame.
+        ``rules.review_min_severity``; ties go to the earlier frame. With ``worth`` (the
+        calibrated queue), flags it turns down are passed over for the next most severe.
         """
         skip = set(exclude)
-        best: tuple[float, int] | None = None
-        chosen = None
+        candidates = []
         for flag in self._in_time:
             if flag.index in skip:
                 continue
             value = flag.severity_for(rules.review_reasons)
-            if value >= rules.review_min_severity and (best is None or value > best[0]):
-                best, chosen = (value, flag.index), flag
-        return chosen
+            if value >= rules.review_min_severity:
+                candidates.append((-value, flag.index, flag))
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        return next((f for _v, _i, f in candidates if worth is None or worth(f)), None)
 
     def next_after(self, index: int, wrap: bool = True) -> Flag | None:
         """The first flagged frame after ``index`` in time (wrapping to the start)."""

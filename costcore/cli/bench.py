@@ -2,8 +2,9 @@
 
 ``bench effort``: annotation effort with a simulated annotator (see :mod:`costcore.effort`) on
 every sequence of a dataset folder: the anchor workflows (linear interpolation, forward
-tracking restarted at each correction) and the tool's own workflow (the app's assisted
-workflow: tracking, review queue, refills), each tracking workflow once per engine. Effort =
+tracking restarted at each correction) and the tool's own workflows (the app's assisted
+workflow: tracking, review queue, refills; and the same with the review queue calibrated on the
+annotator's answers), each tracking workflow once per engine. Effort =
 corrections after frame 1 + 0.25 x verifications, summed over the sequences, at each IoU
 threshold ``tau``.
 """
@@ -60,8 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     effort.add_argument("--device", default="auto")
     effort.add_argument(
         "--workflows",
-        default="interpolation,tracking,assisted",
-        help="comma-separated subset of interpolation,tracking,assisted; every-N (e.g. "
+        default="interpolation,tracking,assisted,calibrated",
+        help="comma-separated subset of interpolation,tracking,assisted,calibrated (assisted "
+        "with the review queue calibrated on the annotator's answers); every-N (e.g. "
         "every-20: the annotator draws every N-th frame, then segment fill and playback) "
         "measures how far apart keyframes may be for the fill to hold",
     )

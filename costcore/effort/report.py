@@ -13,14 +13,20 @@ anchor is at the one-box floor) and the ratios are read from the sums:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from costcore.assist.combine import CombineRules
 from costcore.assist.flags import FlagRules
-from costcore.effort.simulation import WORKFLOWS, EffortResult, keyframe_spacing, simulate
+from costcore.effort.simulation import (
+    REVIEW_WORKFLOWS,
+    WORKFLOWS,
+    EffortResult,
+    keyframe_spacing,
+    simulate,
+)
 
 #: workflows annotators have offline today, each with the engine it uses ("" = none)
 ANCHORS: tuple[tuple[str, str], ...] = (("interpolation", ""), ("tracking", "csrt"))
@@ -55,9 +61,13 @@ class EffortSummary:
         """Best workflow / better anchor (NaN when either is missing or the anchor is 0)."""
         return _ratio(self.totals, self.best, self.anchor)
 
-    def assisted_ratio(self, engine: str) -> float:
-        """Assisted / restart tracking with the same engine."""
-        return _ratio(self.totals, label("assisted", engine), label("tracking", engine))
+    #: per review workflow label (``assisted/csrt``): the sequences where it cost more than
+    #: restart tracking with the same engine
+    worse: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def assisted_ratio(self, engine: str, workflow: str = "assisted") -> float:
+        """A review workflow (``assisted``) / restart tracking with the same engine."""
+        return _ratio(self.totals, label(workflow, engine), label("tracking", engine))
 
 
 def _ratio(totals: Mapping[str, float], top: str | None, bottom: str | None) -> float:
@@ -81,7 +91,15 @@ def summarise(rows: list[SequenceEffort]) -> list[EffortSummary]:
         others = [k for k in totals if k not in anchors]
         anchor = min(anchors, key=lambda k: totals[k]) if anchors else None
         best = min(others, key=lambda k: totals[k]) if others else None
-        out.append(EffortSummary(tau, totals, anchor, best))
+        worse = {}
+        for key in totals:
+            workflow, _, engine = key.partition("/")
+            if workflow in REVIEW_WORKFLOWS and label("tracking", engine) in totals:
+                base = label("tracking", engine)
+                worse[key] = tuple(
+                    row.sequence for row in group if row.results[key].cost > row.results[base].cost
+                )
+        out.append(EffortSummary(tau, totals, anchor, best, worse))
     return out
 
 
@@ -205,9 +223,13 @@ def _summary_line(summary: EffortSummary, columns: list[str]) -> str:
         ratio = summary.best_ratio
         shown = f" ({ratio:.2f} x the anchor)" if np.isfinite(ratio) else ""
         parts.append(f"best workflow {summary.best} = {summary.totals[summary.best]:g}{shown};")
-    engines = [k.partition("/")[2] for k in columns if k.startswith("assisted/")]
-    for engine in engines:
-        ratio = summary.assisted_ratio(engine)
+    for key in columns:
+        workflow, _, engine = key.partition("/")
+        if workflow not in REVIEW_WORKFLOWS:
+            continue
+        ratio = summary.assisted_ratio(engine, workflow)
         if np.isfinite(ratio):
-            parts.append(f"assisted/{engine} = {ratio:.2f} x tracking/{engine};")
+            worse = summary.worse.get(key, ())
+            where = f", worse on {', '.join(worse)}" if worse else ""
+            parts.append(f"{key} = {ratio:.2f} x tracking/{engine}{where};")
     return " ".join(parts).rstrip(";")

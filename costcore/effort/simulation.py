@@ -21,6 +21,10 @@ order, the tool refilling after each correction. What differs is what the tool d
   refills the segments on both sides (segment fill: forward + backward runs, combined). When
   nothing is proposed any more (or ``max_reviews``
   / ``patience`` is reached), playback.
+- ``calibrated``: ``assisted`` with the review queue calibrated on the annotator's answers
+  (``AssistSession.calibrated_review``, :mod:`costcore.assist.calibration`): a flag is
+  proposed only while the proposals of its reason have found a wrong box at least as often
+  as not on this video.
 - ``every-N`` (not in the default set): the annotator draws every N-th frame up front, then
   the tool fills each gap with the segment fill, then playback. Not a workflow to use (the
   keyframes land where they land, not where tracking fails) but a measure of how far apart
@@ -47,7 +51,9 @@ from costcore.assist.plan import Extent
 from costcore.assist.updates import FrameUpdate
 from costcore.boxes import Box, iou
 
-WORKFLOWS = ("interpolation", "tracking", "assisted")
+WORKFLOWS = ("interpolation", "tracking", "assisted", "calibrated")
+#: the workflows with a review phase (the tool proposes frames to check before playback)
+REVIEW_WORKFLOWS = ("assisted", "calibrated")
 SPACED_PREFIX = "every-"
 
 
@@ -239,6 +245,7 @@ def simulate(
         flag_rules=flag_rules or FlagRules(),
         combine_rules=combine_rules or CombineRules(),
         undo_limit=10,
+        calibrated_review=workflow == "calibrated",
     )
     engine = None if interpolating else runner
     streaming = _StreamingRun(session)
@@ -256,12 +263,12 @@ def simulate(
         _run(session, session.fill_all(), engine)
     elif count > 1:
         track = session.propagation(0, extent=Extent.END)  # T: track forward to the end
-        if workflow == "assisted":
+        if workflow in REVIEW_WORKFLOWS:
             session.run(track, engine)
         else:
             streaming.start(track, engine)
 
-    if workflow == "assisted":
+    if workflow in REVIEW_WORKFLOWS:
         limit = max_reviews if max_reviews is not None else count
         idle = 0  # proposals in a row that needed no correction
         while result.reviews < limit and (patience is None or idle < patience):
