@@ -1,6 +1,7 @@
 """The hybrid engine's settings: which two engines, and when they count as agreeing.
 
-Defaults measured with ``bench effort`` (BENCHMARKS.md, issue 16): re-anchoring below an IoU of
+Defaults chosen in a one-off ``bench effort`` comparison when the engine was written (not
+recorded in BENCHMARKS.md; its table measures these defaults): re-anchoring below an IoU of
 0.5 and an even average; 0.3 and 0.7 re-anchored too late or too often (Skiing, truck4_1).
 """
 

@@ -7,7 +7,7 @@ the target grows and slides off it when the view changes. Each frame both step:
 - where their boxes agree (IoU >= ``reanchor_iou``), the box is their weighted average: on
   airplane-1 CSRT's boxes are too small and NanoTrack's too wide, and the average is within
   IoU 0.7 of the truth on 96 % of the frames 20-40 after a start, against 82 % and 76 %
-  for the two alone (BENCHMARKS.md, issue 16);
+  for the two alone (a one-off measurement when the engine was written);
 - where they disagree, or the filter says it lost the target, the deep engine is trusted: the
   filter starts again on its box (re-anchored), and the frame's box is the deep one.
 
