@@ -279,3 +279,26 @@ def test_finding_the_target_is_a_proposal_the_annotator_accepts_or_redraws(
     model.find_target(4)
     model.set_box(4, (1.0, 1.0, 5.0, 5.0))
     assert model.proposal is None and tuple(model.annotation.frame(4).box) == (1, 1, 5, 5)
+
+
+def test_the_review_calibration_is_kept_with_the_session(tmp_path, scripted) -> None:
+    """The answers to review proposals are counted in the session file: reopening the video
+    goes on from them instead of proposing what the annotator already found to be fine."""
+    frames = make_image_folder(tmp_path / "clip", 12)
+    model = open_model(tmp_path, frames)
+    synchronous_runner(model)
+    model.set_box(0, BOX)
+    model.assist.calibration.counts[("scripted", FlagReason.LOW_SCORE)] = [0, 3]
+    model.assist.calibration.pending = (5, "scripted", FlagReason.JUMP)
+    path, annotation, ui = model.session_snapshot()
+    save_session(path, annotation, ui)
+    model.close()
+    again = open_model(tmp_path, frames, resume=True)
+    calibration = again.assist.calibration
+    assert calibration.counts == {("scripted", FlagReason.LOW_SCORE): [0, 3]}
+    assert calibration.pending == (5, "scripted", FlagReason.JUMP)
+    fresh = open_model(tmp_path / "other", frames, resume=False)
+    assert (
+        fresh.assist.calibration.is_empty
+        and "review_calibration" not in (fresh.session_snapshot()[2])
+    )

@@ -131,3 +131,30 @@ def test_a_calibrated_session_keeps_proposing_while_checks_find_wrong_boxes() ->
     assert session.calibration.counts[("scripted", LOW)] == [2, 2]
     assert session.review_proposal() is not None
     assert session.calibration.counts[("scripted", LOW)] == [3, 3]
+
+
+def test_the_answers_round_trip_through_plain_json_and_bad_records_are_left_out() -> None:
+    import json
+
+    calibration = ReviewCalibration(
+        counts={("nanotrack", LOW): [1, 4], ("csrt", JUMP): [2, 2]}, pending=(17, "csrt", JUMP)
+    )
+    again = ReviewCalibration.from_json(json.loads(json.dumps(calibration.to_json())))
+    assert again.counts == calibration.counts and again.pending == calibration.pending
+    assert again.chance("nanotrack", LOW) == pytest.approx(2 / 6)
+    damaged = {
+        "counts": [
+            ["csrt", "low score", 1, 3],  # kept
+            ["csrt", "no-such-reason", 1, 3],  # a reason this version does not know
+            ["csrt", "jump", 5, 3],  # more failures than answers
+            ["csrt", "jump", -1, 3],
+            ["csrt", "jump", True, 3],
+            [3, "jump", 1, 3],
+            "garbage",
+        ],
+        "pending": [1.5, "csrt", "jump"],
+    }
+    kept = ReviewCalibration.from_json(damaged)
+    assert kept.counts == {("csrt", LOW): [1, 3]} and kept.pending is None
+    for value in (None, [], "x", {"counts": "x", "pending": {}}):
+        assert ReviewCalibration.from_json(value).is_empty

@@ -39,6 +39,7 @@ from costcore.annotator.events import Event
 from costcore.annotator.overlay import FrameOverlay, frame_overlay
 from costcore.annotator.session_opening import OpenedVideo, OpenResult, settle
 from costcore.annotator.target_proposal import TargetProposal
+from costcore.assist.calibration import CALIBRATION_KEY, ReviewCalibration
 from costcore.assist.flags import FlagRules
 from costcore.assist.interrupted import RUN_KEY, RunRecord
 from costcore.assist.plan import Extent
@@ -175,6 +176,7 @@ class AnnotatorModel:
             flag_rules=self.flag_rules,
             calibrated_review=self.calibrated_review,
         )
+        self.assist.calibration = ReviewCalibration.from_json(opened.ui.get(CALIBRATION_KEY))
         self.assist.stack.add_listener(self.events.changed.emit)
         start = opened.ui.get("frame", 0)
         self.index = start if isinstance(start, int) and 0 <= start < annotation.frame_count else 0
@@ -236,6 +238,8 @@ class AnnotatorModel:
         ui["frame"] = self.index
         if self.assist.running is not None:
             ui[RUN_KEY] = self.assist.running.to_json()
+        if not self.assist.calibration.is_empty:
+            ui[CALIBRATION_KEY] = self.assist.calibration.to_json()
         return self.video.session_path, self.assist.annotation.copy(), ui
 
     # ============================================================ the current frame

@@ -21,9 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from costcore.annotation import Provenance, VideoAnnotation
 from costcore.assist.flags import Flag, FlagReason
+
+#: where the session file keeps the answers counted so far (its ``ui`` section)
+CALIBRATION_KEY = "review_calibration"
 
 
 def ranking_reason(flag: Flag, reasons: Collection[FlagReason]) -> FlagReason | None:
@@ -94,3 +98,58 @@ class ReviewCalibration:
         ):
             parts.append(f"{engine} {reason.value}: {failures}/{answers} wrong")
         return "; ".join(parts)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.counts and self.pending is None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON for the session file: reopening a video goes on from these answers."""
+        return {
+            "counts": [
+                [engine, reason.value, failures, answers]
+                for (engine, reason), (failures, answers) in sorted(
+                    self.counts.items(), key=lambda item: (item[0][0], item[0][1].value)
+                )
+            ],
+            "pending": None
+            if self.pending is None
+            else [self.pending[0], self.pending[1], self.pending[2].value],
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> ReviewCalibration:
+        """The answers a session file kept; whatever does not read as such (a file edited by
+        hand, a reason this version does not know) is left out: the counts only tune which
+        checks are proposed, so a partial record is better than refusing the session."""
+        calibration = cls()
+        if not isinstance(value, dict):
+            return calibration
+        counts = value.get("counts")
+        for entry in counts if isinstance(counts, list) else ():
+            if not (isinstance(entry, list) and len(entry) == 4):
+                continue
+            engine, reason, failures, answers = entry
+            if not (isinstance(engine, str) and _is_count(failures) and _is_count(answers)):
+                continue
+            if failures > answers or (known := _reason(reason)) is None:
+                continue
+            calibration.counts[(engine, known)] = [failures, answers]
+        pending = value.get("pending")
+        if isinstance(pending, list) and len(pending) == 3:
+            index, engine, reason = pending
+            known = _reason(reason)
+            if _is_count(index) and isinstance(engine, str) and known is not None:
+                calibration.pending = (index, engine, known)
+        return calibration
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _reason(value: object) -> FlagReason | None:
+    try:
+        return FlagReason(value)
+    except (ValueError, TypeError):
+        return None
