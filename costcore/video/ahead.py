@@ -9,6 +9,12 @@ Only the reading thread touches the source (video decoders are not thread-safe);
 waits for it. Requests that are not the next frames (a jump, a step back) restart the plan at
 the requested frame. A frame that cannot be decoded raises its error when that frame is asked
 for, never earlier. Memory is bounded: at most ``budget_bytes`` of decoded frames ahead.
+
+Why not ``CachedFrameSource(prefetch=k)``, which decodes ahead for the view: the runner reads
+through any :class:`FrameReader` it is given (a job's own source, ReverseFrames' chunks, test
+fakes), owns none of them, and must keep nothing once the run ends; a cache's prefetcher would
+also follow ReverseFrames' increasing chunk reads upwards and decode frames a backward run has
+already passed. This reader is the forward twin of :class:`~costcore.video.reverse.ReverseFrames`.
 """
 
 from __future__ import annotations
