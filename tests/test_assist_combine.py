@@ -79,6 +79,56 @@ def test_unresolved_disagreement_takes_the_nearer_run_and_says_so() -> None:
     assert all(c.agreement == 0.0 for c in out.values())
 
 
+def test_runs_agreeing_on_the_centre_but_not_the_size_are_not_averaged() -> None:
+    # a box drawn at the end of a long video where the target is six times larger: the
+    # backward run from it keeps a box far too large for the frames near the left keyframe
+    segment = Segment(0, 1000, 1001)
+    left, right = Anchor(0, Box(0, 0, 10, 10)), Anchor(1000, Box(-25, -25, 60, 60))
+    forward = run(still(1, 999))
+    backward = run({i: (-25.0, -25.0, 60.0, 60.0) for i in range(1, 1000)})
+    rules = CombineRules(blend_max_size_ratio=2.0, drift_min_agreement=2.0)
+    out = by_index(combine_runs(segment, forward, backward, rules, left, right))
+    for i in (1, 100, 499):  # the nearer run's box as it was, though the centres agree
+        assert tuple(out[i].box) == (0.0, 0.0, 10.0, 10.0) and out[i].source == "forward"
+        assert out[i].agreement is not None and out[i].agreement >= rules.agree_iou
+    for i in (501, 999):
+        assert tuple(out[i].box) == (-25.0, -25.0, 60.0, 60.0) and out[i].source == "backward"
+    # averaged (the rule before), 10 % of the far run's size spoils the box at frame 100
+    blended = CombineRules(blend_max_size_ratio=None, drift_min_agreement=2.0)
+    whole = by_index(combine_runs(segment, forward, backward, blended, left, right))
+    assert whole[100].source == "both" and whole[100].box.w == pytest.approx(15.0)
+
+
+def test_boxes_within_the_size_ratio_are_still_averaged() -> None:
+    forward = run(still(1, 10))
+    backward = run({i: (-2.5, -2.5, 15.0, 15.0) for i in range(0, 10)})  # 1.5 x: the same target
+    rules = CombineRules(blend_max_size_ratio=2.0, drift_min_agreement=2.0)
+    out = by_index(combine_runs(SEGMENT, forward, backward, rules, LEFT, RIGHT))
+    assert out[5].source == "both" and out[5].box.w == pytest.approx(12.5)
+
+
+def test_drift_over_a_long_segment_is_removed_over_the_last_span_frames_only() -> None:
+    segment, rules = Segment(0, 200, 201), CombineRules(drift_span=50)
+    left, right = Anchor(0, Box(0, 0, 10, 10)), Anchor(200, Box(4, 0, 10, 10))
+    forward = run(still(1, 200))  # 4 px off at the right keyframe, still on the target
+    out = by_index(combine_runs(segment, forward, {}, rules, left, right))
+    assert out[100].box.x == 0.0 and out[150].box.x == 0.0
+    assert out[175].box.x == pytest.approx(2.0)  # half-way through the last 50 frames
+    assert out[199].box.x == pytest.approx(4.0 * 49 / 50)
+    spread = by_index(
+        combine_runs(segment, forward, {}, CombineRules(drift_span=None), left, right)
+    )
+    assert spread[100].box.x == pytest.approx(2.0)  # over the whole run: half of it at 100
+
+
+def test_a_segment_within_the_drift_span_is_corrected_over_all_of_it() -> None:
+    forward = run({i: (0.3 * i, 0.0, 10.0, 10.0) for i in range(1, 11)})
+    backward = run(still(0, 9, x=2.0))
+    short = combine_runs(SEGMENT, forward, backward, CombineRules(drift_span=10), LEFT, RIGHT)
+    whole = combine_runs(SEGMENT, forward, backward, CombineRules(drift_span=None), LEFT, RIGHT)
+    assert short == whole
+
+
 def test_checkpoints_confirm_the_run_that_agrees_with_them() -> None:
     forward = run({**still(1, 7), **still(8, 10, x=60.0)})
     backward = run({**still(8, 9), **still(0, 7, x=-60.0)})

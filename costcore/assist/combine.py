@@ -44,6 +44,16 @@ class CombineRules:
     #: correct a run's drift when it reaches the far keyframe with at least this centre
     #: agreement (above 1: never)
     drift_min_agreement: float = 0.3
+    #: remove a run's error at the far keyframe over at most this many frames before it
+    #: (None: over the whole run). A tracker's error after thousands of frames (the target
+    #: grew, the template aged) says nothing about its first frames: spread over the whole
+    #: of a long segment, even its small share there moves boxes the run had right.
+    drift_span: int | None = 100
+    #: runs whose boxes agree on the centre but differ in width or height by more than
+    #: this factor are not averaged (the run with the larger weight is taken): they do not
+    #: measure the same extent, e.g. a run from a keyframe drawn when the target was ten
+    #: times larger (None: always averaged)
+    blend_max_size_ratio: float | None = 2.0
 
 
 @dataclass(frozen=True)
@@ -95,7 +105,9 @@ def drift_corrected(
     (centres agreeing) is off there by some offset and scale: its template's bias, which a
     tracker carries all along. Removing that error in proportion to the distance from
     ``start`` (zero there, all of it at ``end``) makes the run pass through both keyframes.
-    A run that lost the target on the way is left as it is.
+    Farther than ``rules.drift_span`` frames from ``end`` the run is left as it is (the error
+    is removed over the last ``drift_span`` frames). A run that lost the target on the way
+    is left as it is.
     """
     out = {i: step for i, step in run.items() if end is None or i != end.index}
     if end is None or end.index not in run or rules.drift_min_agreement > 1.0:
@@ -111,11 +123,13 @@ def drift_corrected(
     (fx, fy), (ex, ey) = last.box.center, end.box.center
     dx, dy = ex - fx, ey - fy
     sw, sh = np.log(end.box.w / last.box.w), np.log(end.box.h / last.box.h)
-    span = end.index - start
+    span = abs(end.index - start)
+    if rules.drift_span is not None:
+        span = min(span, max(rules.drift_span, 1))
     for i, step in out.items():
         if step.lost:
             continue
-        t = (i - start) / span
+        t = max(0.0, 1.0 - abs(end.index - i) / span)
         cx, cy = step.box.center
         w, h = step.box.w * np.exp(sw * t), step.box.h * np.exp(sh * t)
         cx, cy = cx + dx * t, cy + dy * t
@@ -191,7 +205,7 @@ def combine_runs(
             total = wf + wb
             wf, wb = wf / total, wb / total
         value = agreement[i]
-        if value >= rules.agree_iou:
+        if value >= rules.agree_iou and _alike_sizes(fu.box, bu.box, rules.blend_max_size_ratio):
             box = Box(*(wf * np.asarray(fu.box) + wb * np.asarray(bu.box)).tolist())
             score = None
             if fu.score is not None and bu.score is not None:
@@ -207,6 +221,13 @@ def combine_runs(
         step, source = (fu, "forward") if wf >= wb else (bu, "backward")
         out.append(Combined(i, step.box, step.score, source, value, False, False))
     return out
+
+
+def _alike_sizes(a: Box, b: Box, ratio: float | None) -> bool:
+    """Whether neither box is more than ``ratio`` times wider or taller than the other."""
+    if ratio is None or min(a.w, a.h, b.w, b.h) <= 0:
+        return True
+    return max(a.w / b.w, b.w / a.w, a.h / b.h, b.h / a.h) <= ratio
 
 
 def _confirmations(
