@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -226,3 +228,50 @@ def test_bench_effort_command(tmp_path, monkeypatch, capsys) -> None:
     for bad in ("csrt,csrt", "a/b=csrt", "nosuchengine", " , "):
         assert cli.main([*data, "--engines", bad]) == 2
         assert "engine" in capsys.readouterr().err
+
+
+def test_a_reversed_sequence_pairs_each_frame_with_its_box() -> None:
+    from costcore.effort.reversal import ReversedFrames, ReversedSequence
+
+    frames = IndexFrames(COUNT)
+    sequence = Sequence("walk", None, "otb", [None] * COUNT, TRUTH, np.zeros(COUNT, bool))
+    sequence.absent[3] = True
+    backwards = ReversedSequence.of(sequence)
+    view = ReversedFrames(frames)
+    assert backwards.name == "walk-reversed" and backwards.frame_count == COUNT
+    assert view.frame_count == COUNT
+    for i in (0, 7, COUNT - 1):
+        assert np.array_equal(view.frame(i), frames.frame(COUNT - 1 - i))
+        assert tuple(backwards.boxes[i]) == tuple(TRUTH[COUNT - 1 - i])
+    assert backwards.absent[COUNT - 4] and backwards.absent.sum() == 1
+    with pytest.raises(IndexError):
+        view.frame(COUNT)
+
+
+def test_bench_effort_reversed_runs_every_sequence_backwards_too(tmp_path, capsys) -> None:
+    """A white square crossing the frame; played backwards CSRT follows it just as well, which
+    it could not if the frames were not reversed with the boxes."""
+    folder = tmp_path / "data" / "square"
+    (folder / "img").mkdir(parents=True)
+    lines = []
+    for i in range(16):
+        image = np.zeros((60, 100, 3), dtype=np.uint8)
+        x, y = 8 + 4 * i, 20
+        image[y : y + 14, x : x + 14] = (255, 255, 255)
+        image[y + 4 : y + 10, x + 4 : x + 10] = (0, 0, 255)
+        cv2.imwrite(str(folder / "img" / f"{i + 1:04d}.jpg"), image)
+        lines.append(f"{x},{y},14,14")
+    (folder / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "effort.json"
+    data = ["bench", "effort", "--data", str(tmp_path / "data"), "--taus", "0.5"]
+    cache = ["--run-cache", str(tmp_path / "runs")]
+    args = [*data, "--workflows", "interpolation,tracking", "--reversed", *cache]
+    assert cli.main([*args, "--json", str(out)]) == 0
+    rows = {(r["sequence"]): r["workflows"] for r in json.loads(out.read_text())}
+    assert set(rows) == {"square", "square-reversed"}
+    for name in rows:
+        assert rows[name]["tracking/csrt"]["cost"] == 0
+        assert rows[name]["interpolation"]["cost"] > 0  # the held box falls behind the square
+    # the reversed runs are cached apart from the forward ones
+    assert len(list((tmp_path / "runs").iterdir())) == 2
+    assert "| square-reversed | 16 | 0.5 |" in capsys.readouterr().out

@@ -74,6 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="keep engine runs in this folder and reuse them next time (runs depend only on "
         "the sequence, engine and start box, so a repeated benchmark tracks nothing again)",
     )
+    effort.add_argument(
+        "--reversed",
+        action="store_true",
+        help="also run every sequence played backwards (last frame first): annotation tasks "
+        "no rule of the tool was tuned on",
+    )
     effort.add_argument("--quiet", action="store_true", help="no per-workflow progress lines")
     effort.set_defaults(handler=run_effort)
     parser.set_defaults(handler=lambda args: _missing(parser))
@@ -100,6 +106,7 @@ def _taus(text: str) -> tuple[float, ...]:
 
 def run_effort(args: argparse.Namespace) -> int:
     from costcore.effort import effort_on_sequence, format_effort_table, keyframe_spacing
+    from costcore.effort.reversal import ReversedFrames, ReversedSequence
     from costcore.engines import create_engine
     from costcore.formats import read_sequence
     from costcore.formats.detect import iter_sequences
@@ -155,18 +162,22 @@ def run_effort(args: argparse.Namespace) -> int:
     for path in paths:
         sequence = read_sequence(path)
         source = open_frame_source(sequence.frames, cache_bytes=256 * 1024 * 1024)
+        views = [(sequence, source, "")]
+        if args.reversed:
+            views.append((ReversedSequence.of(sequence), ReversedFrames(source), "|reversed"))
         try:
-            rows += effort_on_sequence(
-                sequence,
-                source,
-                makers,
-                taus,
-                workflows,
-                max_frames=args.max_frames,
-                progress=say,
-                run_cache=args.run_cache,
-                engine_keys={k: f"{v}|{path.resolve()}" for k, v in keys.items()},
-            )
+            for shown, frames, tag in views:
+                rows += effort_on_sequence(
+                    shown,
+                    frames,
+                    makers,
+                    taus,
+                    workflows,
+                    max_frames=args.max_frames,
+                    progress=say,
+                    run_cache=args.run_cache,
+                    engine_keys={k: f"{v}|{path.resolve()}{tag}" for k, v in keys.items()},
+                )
         finally:
             source.close()
     print(f"Annotation effort ({', '.join(engines)}; correction = 1, verify = 0.25)")
