@@ -1,12 +1,13 @@
 """Combine a forward run (from the left keyframe) and a backward run (from the right one).
 
 First each run's drift is corrected: a run that reaches the other keyframe still on the target
-is shifted and scaled so it passes through that keyframe (see :func:`drift_corrected`). Then,
-per frame of the segment:
+is shifted and scaled so it passes through that keyframe, over at most ``drift_span`` frames
+before it (see :func:`drift_corrected`). Then, per frame of the segment:
 
 - where the runs agree (their centres, at a common size: IoU >= ``agree_iou``) the box is their
   average, weighted towards the run whose keyframe is nearer and, when the engine has scores,
-  the more confident run: a confident frame;
+  the more confident run: a confident frame. Boxes more than ``blend_max_size_ratio`` times
+  wider or taller than each other are not averaged (the weightier run's box is taken);
 - a run is *confirmed* at a frame where it agrees with the other run, with a person's box (the
   far keyframe, a verified frame) or both. Trackers rarely find a target again once they lose
   it, so the forward run is trusted up to its last confirmation and the backward run from its
@@ -48,12 +49,12 @@ class CombineRules:
     #: (None: over the whole run). A tracker's error after thousands of frames (the target
     #: grew, the template aged) says nothing about its first frames: spread over the whole
     #: of a long segment, even its small share there moves boxes the run had right.
-    drift_span: int | None = 100
+    drift_span: int | None = 200
     #: runs whose boxes agree on the centre but differ in width or height by more than
     #: this factor are not averaged (the run with the larger weight is taken): they do not
     #: measure the same extent, e.g. a run from a keyframe drawn when the target was ten
     #: times larger (None: always averaged)
-    blend_max_size_ratio: float | None = 2.0
+    blend_max_size_ratio: float | None = 3.0
 
 
 @dataclass(frozen=True)
