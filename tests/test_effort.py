@@ -185,19 +185,24 @@ def test_sequence_table_sums_over_sequences_and_compares_engines() -> None:
     assert "assisted/good = " in table and " x tracking/good" in table
 
 
-def test_bench_effort_command(tmp_path, monkeypatch, capsys) -> None:
-    """The CLI on a tiny OTB sequence with the real CSRT engine."""
-    folder = tmp_path / "data" / "square"
+def square_sequence(folder, *, width: int, first_x: int, step: int) -> None:
+    """A 16-frame OTB folder: a white square with a red centre moving right ``step`` px a
+    frame."""
     (folder / "img").mkdir(parents=True)
     lines = []
     for i in range(16):
-        image = np.zeros((60, 80, 3), dtype=np.uint8)
-        x, y = 10 + 2 * i, 20
+        image = np.zeros((60, width, 3), dtype=np.uint8)
+        x, y = first_x + step * i, 20
         image[y : y + 14, x : x + 14] = (255, 255, 255)
         image[y + 4 : y + 10, x + 4 : x + 10] = (0, 0, 255)
         cv2.imwrite(str(folder / "img" / f"{i + 1:04d}.jpg"), image)
         lines.append(f"{x},{y},14,14")
     (folder / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+
+
+def test_bench_effort_command(tmp_path, monkeypatch, capsys) -> None:
+    """The CLI on a tiny OTB sequence with the real CSRT engine."""
+    square_sequence(tmp_path / "data" / "square", width=80, first_x=10, step=2)
     out = tmp_path / "effort.json"
     code = cli.main(
         ["bench", "effort", "--data", str(tmp_path / "data"), "--taus", "0.5", "--json", str(out)]
@@ -251,17 +256,7 @@ def test_a_reversed_sequence_pairs_each_frame_with_its_box() -> None:
 def test_bench_effort_reversed_runs_every_sequence_backwards_too(tmp_path, capsys) -> None:
     """A white square crossing the frame; played backwards CSRT follows it just as well, which
     it could not if the frames were not reversed with the boxes."""
-    folder = tmp_path / "data" / "square"
-    (folder / "img").mkdir(parents=True)
-    lines = []
-    for i in range(16):
-        image = np.zeros((60, 100, 3), dtype=np.uint8)
-        x, y = 8 + 4 * i, 20
-        image[y : y + 14, x : x + 14] = (255, 255, 255)
-        image[y + 4 : y + 10, x + 4 : x + 10] = (0, 0, 255)
-        cv2.imwrite(str(folder / "img" / f"{i + 1:04d}.jpg"), image)
-        lines.append(f"{x},{y},14,14")
-    (folder / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+    square_sequence(tmp_path / "data" / "square", width=100, first_x=8, step=4)
     out = tmp_path / "effort.json"
     data = ["bench", "effort", "--data", str(tmp_path / "data"), "--taus", "0.5"]
     cache = ["--run-cache", str(tmp_path / "runs")]
