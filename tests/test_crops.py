@@ -147,3 +147,38 @@ def test_ostrack_box_found_in_the_crop_maps_back_around_the_previous_centre() ->
     assert unmoved == [100.0, 50.0, 40.0, 20.0]
     moved = map_box_back((40.0, 28.0, 10.0, 12.0), previous, search_size, resize_factor)
     assert moved == [123.0, 50.0, 10.0, 12.0]  # centre (128, 56): 8 right, 4 up
+
+
+def test_pysot_crop_of_a_square_too_large_to_build_is_sampled(monkeypatch) -> None:
+    """A TransT / VLT_TT box grown far past the frame: the crop samples the frame as the
+    resize would (within two grey levels of the bordered square), and a 60,000-pixel square
+    (10 GB once bordered) costs no more than its crop."""
+    import cv2
+
+    from costcore.crops import pysot
+
+    rng = np.random.default_rng(3)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8), (7, 7), 2)
+    fill = image.mean(axis=(0, 1))
+    sampled_sides = []
+
+    def spy(frame, left, top, side, *rest):
+        sampled_sides.append(side)
+        return sample_square(frame, left, top, side, *rest)
+
+    sample_square = pysot.sample_square
+    monkeypatch.setattr(pysot, "sample_square", spy)
+    exact, cut = pysot.pysot_crop(image, (150.0, 90.0), 255, 700.4, fill)
+    assert sampled_sides == []  # 1.4 MB bordered: built as the authors do
+    monkeypatch.setattr(pysot, "MAX_SQUARE_BYTES", 1000)
+    sampled, sampled_cut = pysot.pysot_crop(image, (150.0, 90.0), 255, 700.4, fill)
+    assert sampled_sides == [700]
+    assert sampled_cut == cut and sampled.shape == exact.shape == (255, 255, 3)
+    difference = np.abs(sampled.astype(int) - exact.astype(int))
+    assert difference.max() <= 2 and difference.mean() < 0.5
+    monkeypatch.setattr(pysot, "MAX_SQUARE_BYTES", 64 * 1024 * 1024)
+    huge, _ = pysot.pysot_crop(image, (150.0, 90.0), 255, 60_000.0, fill)
+    assert sampled_sides == [700, 60_000]
+    truncated = fill.astype(np.uint8)
+    assert huge.shape == (255, 255, 3)
+    assert (huge[0, 0] == truncated).all() and (huge[-1, -1] == truncated).all()

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from costcore.boxes import Box
+from costcore.crops.large import MAX_SQUARE_BYTES, sample_square
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ def pysot_crop(
     """The ``output_size`` square crop of ``side`` pixels around ``center``, as SOTS cuts it.
 
     The authors pad the whole image before cutting; every padded pixel is the fill colour, so
-    the square is built directly (the same bytes, without copying a 1080p frame per crop).
+    the square is built directly (the same bytes, without copying a 1080p frame per crop). A
+    square too large to build (a box grown far past the frame) is sampled from the frame
+    (:mod:`costcore.crops.large`).
     """
     rows, cols = image.shape[:2]
     c = (side + 1) / 2
@@ -52,10 +55,15 @@ def pysot_crop(
     left, top = int(x0), int(y0)
     x1, y1 = max(left, 0), max(top, 0)
     x2, y2 = min(left + size, cols), min(top + size, rows)
+    channels = image.shape[2]
+    if size * size * channels > MAX_SQUARE_BYTES and output_size != size:
+        # the fill goes into uint8 pixels: truncated, as in SOTS
+        colour = [float(int(value)) for value in np.broadcast_to(fill, (channels,))]
+        return sample_square(image, left, top, size, output_size, colour), crop
     if (x1, y1, x2, y2) == (left, top, left + size, top + size):
         patch = image[y1:y2, x1:x2]
     else:
-        patch = np.empty((size, size, image.shape[2]), np.uint8)
+        patch = np.empty((size, size, channels), np.uint8)
         patch[:] = fill  # a float colour written into uint8 pixels: truncated, as in SOTS
         if x2 > x1 and y2 > y1:
             patch[y1 - top : y2 - top, x1 - left : x2 - left] = image[y1:y2, x1:x2]

@@ -12,8 +12,7 @@ Only the part of the frame inside the square is copied (then bordered); nothing 
 the frame is allocated per crop, which matters for 1280 x 720 video. A square that would
 take more than :data:`MAX_SQUARE_BYTES` once bordered (a box far larger than the frame, from a
 config's large ``min_size`` or ``context_amount``: 38 GB in one case) is sampled from the
-frame directly with the same bilinear mapping (``warpAffine``; its fixed-point arithmetic
-differs from ``cv2.resize`` by a grey level or two, which no real track reaches).
+frame directly (:mod:`costcore.crops.large`).
 """
 
 from __future__ import annotations
@@ -25,9 +24,7 @@ import cv2
 import numpy as np
 
 from costcore.boxes import Box
-
-#: the bordered square is built only up to this size (a 4,700-pixel square of RGB)
-MAX_SQUARE_BYTES = 64 * 1024 * 1024
+from costcore.crops.large import MAX_SQUARE_BYTES, sample_square
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ def cut_square(
         crop[:] = fill
         return crop
     if window.side * window.side * 3 > MAX_SQUARE_BYTES:
-        return _sample_square(frame, window, output_size, fill, out)
+        return sample_square(frame, window.left, window.top, window.side, output_size, fill, out)
     square = frame[y0:y1, x0:x1]
     pads = (
         y0 - window.top,
@@ -109,30 +106,3 @@ def cut_square(
     if out is not None:
         return cv2.resize(square, (output_size, output_size), dst=out)
     return cv2.resize(square, (output_size, output_size))
-
-
-def _sample_square(
-    frame: np.ndarray,
-    window: SquareWindow,
-    output_size: int,
-    fill: tuple[int, int, int],
-    out: np.ndarray | None,
-) -> np.ndarray:
-    """The crop of a square too large to build: ``cv2.resize``'s bilinear mapping (output
-    pixel ``u`` samples square pixel ``(u + 0.5) / scale - 0.5``) applied to the frame."""
-    scale = output_size / window.side
-    matrix = np.array(
-        [
-            [scale, 0.0, scale * (0.5 - window.left) - 0.5],
-            [0.0, scale, scale * (0.5 - window.top) - 0.5],
-        ]
-    )
-    return cv2.warpAffine(
-        frame,
-        matrix,
-        (output_size, output_size),
-        dst=out,
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=fill,
-    )
