@@ -37,6 +37,9 @@ def test_a_stored_run_comes_back_without_tracking(tmp_path) -> None:
     live = values(first.run(START, COUNT))
     backward = values(first.run(START, -1, backwards=True))
     assert first.persist() == 2 and first.persist() == 0  # nothing grew since
+    # both reached the video's end: stored as complete, nothing will be tracked again
+    assert store(tmp_path).load(START, False).complete
+    assert store(tmp_path).load(START, True).complete
     again = CachedRunner(no_engine, IndexFrames(COUNT), store=store(tmp_path))
     assert values(again.run(START, COUNT)) == live
     assert values(again.run(START, -1, backwards=True)) == backward

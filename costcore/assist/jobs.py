@@ -224,6 +224,8 @@ class CachedRunner(EngineRunner):
             cached = self._runs[key] = self._start(anchor, backwards)
         step = -1 if backwards else 1
         wanted = range(anchor.index + step, stop, step)
+        # frames up to the video's start / end: a run that has them all is complete
+        whole = anchor.index if backwards else self.frames.frame_count - 1 - anchor.index
         for position, _index in enumerate(wanted):
             if cancelled is not None and cancelled():
                 raise Cancelled("tracking stopped")
@@ -232,6 +234,8 @@ class CachedRunner(EngineRunner):
                 try:
                     cached.updates.append(next(cached.source))
                 except StopIteration:
+                    cached.done, cached.source = True, None
+                if len(cached.updates) >= whole:  # the last frame: nothing more will come
                     cached.done, cached.source = True, None
             if position >= len(cached.updates):
                 return
