@@ -270,3 +270,19 @@ def test_bench_effort_reversed_runs_every_sequence_backwards_too(tmp_path, capsy
     # the reversed runs are cached apart from the forward ones
     assert len(list((tmp_path / "runs").iterdir())) == 2
     assert "| square-reversed | 16 | 0.5 |" in capsys.readouterr().out
+
+
+def test_the_run_cache_key_follows_the_weights_content_not_the_file(tmp_path) -> None:
+    import os
+
+    from costcore.cli.bench import _engine_key
+
+    first, copy, other = tmp_path / "a.pth", tmp_path / "b.pth", tmp_path / "c.pth"
+    first.write_bytes(b"weights one")
+    copy.write_bytes(b"weights one")
+    other.write_bytes(b"weights two")
+    os.utime(copy, ns=(1, 1))  # another date, another path: the same runs
+    assert _engine_key("nanotrack", str(first)) == _engine_key("nanotrack", str(copy))
+    assert _engine_key("nanotrack", str(first)) != _engine_key("nanotrack", str(other))
+    assert _engine_key("nanotrack", str(first)) != _engine_key("hybrid", str(first))
+    assert _engine_key("csrt", None) == "csrt"

@@ -248,10 +248,15 @@ def _weights_specs(values: list[str], engines: dict[str, str]) -> dict[str, str]
 
 
 def _engine_key(name: str, weights: str | None) -> str:
-    """What identifies an engine's runs in the run cache: its name and its weights file."""
+    """What identifies an engine's runs in the run cache: its name and its weights' content.
+
+    The content's SHA-256, not the file's path or date: a copied, moved or touched weights
+    file still finds its runs, and other weights under the same name never do.
+    """
+    from costcore.weights.integrity import sha256_of_file
+
     key = name
-    if weights:  # other weights, other runs: the key names the file's size and date too
-        resolved = Path(weights).resolve()
-        stat = resolved.stat() if resolved.exists() else None
-        key += f"|{resolved}|{stat and stat.st_size}|{stat and stat.st_mtime_ns}"
+    if weights:
+        path = Path(weights).resolve()
+        key += f"|sha256:{sha256_of_file(path)}" if path.is_file() else f"|{path}"
     return key
