@@ -155,7 +155,7 @@ def test_pysot_crop_of_a_square_too_large_to_build_is_sampled(monkeypatch) -> No
     (10 GB once bordered) costs no more than its crop."""
     import cv2
 
-    from costcore.crops import pysot
+    from costcore.crops import large, pysot
 
     rng = np.random.default_rng(3)
     image = cv2.GaussianBlur(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8), (7, 7), 2)
@@ -170,13 +170,13 @@ def test_pysot_crop_of_a_square_too_large_to_build_is_sampled(monkeypatch) -> No
     monkeypatch.setattr(pysot, "sample_square", spy)
     exact, cut = pysot.pysot_crop(image, (150.0, 90.0), 255, 700.4, fill)
     assert sampled_sides == []  # 1.4 MB bordered: built as the authors do
-    monkeypatch.setattr(pysot, "MAX_SQUARE_BYTES", 1000)
+    monkeypatch.setattr(large, "MAX_SQUARE_BYTES", 1000)
     sampled, sampled_cut = pysot.pysot_crop(image, (150.0, 90.0), 255, 700.4, fill)
     assert sampled_sides == [700]
     assert sampled_cut == cut and sampled.shape == exact.shape == (255, 255, 3)
     difference = np.abs(sampled.astype(int) - exact.astype(int))
     assert difference.max() <= 2 and difference.mean() < 0.5
-    monkeypatch.setattr(pysot, "MAX_SQUARE_BYTES", 64 * 1024 * 1024)
+    monkeypatch.setattr(large, "MAX_SQUARE_BYTES", 64 * 1024 * 1024)
     huge, _ = pysot.pysot_crop(image, (150.0, 90.0), 255, 60_000.0, fill)
     assert sampled_sides == [700, 60_000]
     truncated = fill.astype(np.uint8)

@@ -413,14 +413,14 @@ def test_a_square_too_large_to_build_is_sampled_like_the_resize(monkeypatch) -> 
     """Beyond MAX_SQUARE_BYTES the crop samples the frame with the resize's own bilinear
     mapping: within two grey levels of the bordered square's resize, and a 50,000-pixel square
     (a 7.5 GB square once bordered) costs no more memory than its 255-pixel crop."""
-    from costcore.engines.nanotrack import crop as crop_module
+    from costcore.crops import large
 
     rng = np.random.default_rng(5)
     frame = cv2.GaussianBlur(rng.integers(0, 256, (240, 360, 3), dtype=np.uint8), (7, 7), 2)
     fill = authors_fill(frame)
     window = SquareWindow(-200, -300, 900)
     exact = cut_square(frame, window, 255, fill)
-    monkeypatch.setattr(crop_module, "MAX_SQUARE_BYTES", 1000)
+    monkeypatch.setattr(large, "MAX_SQUARE_BYTES", 1000)
     sampled = cut_square(frame, window, 255, fill)
     difference = np.abs(sampled.astype(int) - exact.astype(int))
     assert difference.max() <= 2 and difference.mean() < 0.5

@@ -20,6 +20,11 @@ import numpy as np
 MAX_SQUARE_BYTES = 64 * 1024 * 1024
 
 
+def too_large_to_build(side: int, channels: int = 3) -> bool:
+    """Whether a bordered ``side``-pixel square would pass :data:`MAX_SQUARE_BYTES`."""
+    return side * side * channels > MAX_SQUARE_BYTES
+
+
 def sample_square(
     frame: np.ndarray,
     left: int,

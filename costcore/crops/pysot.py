@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from costcore.boxes import Box
-from costcore.crops.large import MAX_SQUARE_BYTES, sample_square
+from costcore.crops.large import sample_square, too_large_to_build
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def pysot_crop(
     x1, y1 = max(left, 0), max(top, 0)
     x2, y2 = min(left + size, cols), min(top + size, rows)
     channels = image.shape[2]
-    if size * size * channels > MAX_SQUARE_BYTES and output_size != size:
+    if too_large_to_build(size, channels) and output_size != size:
         # the fill goes into uint8 pixels: truncated, as in SOTS
         colour = [float(int(value)) for value in np.broadcast_to(fill, (channels,))]
         return sample_square(image, left, top, size, output_size, colour), crop

@@ -10,7 +10,7 @@ the frame with one colour and resize the square with ``cv2.resize`` (bilinear):
 
 Only the part of the frame inside the square is copied (then bordered); nothing the size of
 the frame is allocated per crop, which matters for 1280 x 720 video. A square that would
-take more than :data:`MAX_SQUARE_BYTES` once bordered (a box far larger than the frame, from a
+take more than ``MAX_SQUARE_BYTES`` once bordered (a box far larger than the frame, from a
 config's large ``min_size`` or ``context_amount``: 38 GB in one case) is sampled from the
 frame directly (:mod:`costcore.crops.large`).
 """
@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from costcore.boxes import Box
-from costcore.crops.large import MAX_SQUARE_BYTES, sample_square
+from costcore.crops.large import sample_square, too_large_to_build
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def cut_square(
         crop = np.empty((output_size, output_size, 3), np.uint8) if out is None else out
         crop[:] = fill
         return crop
-    if window.side * window.side * 3 > MAX_SQUARE_BYTES:
+    if too_large_to_build(window.side, frame.shape[2]):
         return sample_square(frame, window.left, window.top, window.side, output_size, fill, out)
     square = frame[y0:y1, x0:x1]
     pads = (
