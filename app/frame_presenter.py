@@ -155,9 +155,12 @@ class FramePresenter(QObject):
     def _on_flags(self) -> None:
         assist = self.model.assist
         flags = [] if assist is None else assist.flags
-        self.nav_bar.strip.set_flags([(f.index, f.severity, f.absent_proposed) for f in flags])
+        proposable = frozenset() if assist is None else assist.proposable_frames()
+        self.nav_bar.strip.set_flags(
+            [(f.index, f.severity, f.absent_proposed, f.index in proposable) for f in flags]
+        )
         if assist is not None:
-            self.review_panel.set_queue(assist.queue)
+            self.review_panel.set_queue(assist.queue, len(proposable))
         self._plots_timer.start()
         shown = self.view.displayed_index
         if shown is not None and assist is not None:

@@ -120,7 +120,9 @@ ABSENT_PROPOSAL_COLOR = QColor("#e040fb")
 
 class ProvenanceStrip(QWidget):
     """A thin timeline: one colour per frame's provenance, red where the target is absent,
-    and under it a row of flags (red, stronger = more severe; magenta = "absent?" proposed).
+    and under it a row of flags (red, stronger = more severe; magenta = "absent?" proposed;
+    faint: shown, but not one the review workflow will propose, so a long run's hundreds of
+    flags do not hide the few worth a check).
 
     Clicking or dragging on it jumps to that frame.
     """
@@ -133,31 +135,32 @@ class ProvenanceStrip(QWidget):
         self._absent: list[bool] = []
         self._current = 0
         self._image: QImage | None = None
-        self._flags: list[tuple[int, float, bool]] = []
+        self._flags: list[tuple[int, float, bool, bool]] = []
         self._flag_image: QImage | None = None
         self.setMinimumHeight(10 + FLAG_ROW_PX)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip(
             "Provenance of each frame: green keyframe, blue verified, orange tracked, "
             "yellow interpolated, cyan imported, grey not annotated, red absent. "
-            "Lower row: flagged frames (brighter = more severe), magenta = absent proposed. "
+            "Lower row: flagged frames (brighter = more severe; faint = not worth a check "
+            "by the review rules and your answers so far), magenta = absent proposed. "
             "Click to go there."
         )
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(400, 10 + FLAG_ROW_PX)
 
-    def set_flags(self, flags: list[tuple[int, float, bool]]) -> None:
-        """``(index, severity 0..1, absent proposed)`` per flagged frame."""
+    def set_flags(self, flags: list[tuple[int, float, bool, bool]]) -> None:
+        """``(index, severity 0..1, absent proposed, worth proposing)`` per flagged frame."""
         self._flags = list(flags)
         self._flag_image = None
         self.update()
 
     def flag_color(self, index: int) -> QColor | None:
         """The colour the flag row shows at frame ``index`` (None: no flag), for tests."""
-        for i, severity, absent in self._flags:
+        for i, severity, absent, proposed in self._flags:
             if i == index:
-                return _flag_color(severity, absent)
+                return _flag_color(severity, absent, proposed)
         return None
 
     def set_frames(self, kinds: list[str | None], absent: list[bool]) -> None:
@@ -192,9 +195,9 @@ class ProvenanceStrip(QWidget):
         count = max(1, len(self._kinds))
         image = QImage(count, 1, QImage.Format.Format_ARGB32)
         image.fill(QColor(40, 40, 44))
-        for i, severity, absent in self._flags:
+        for i, severity, absent, proposed in self._flags:
             if 0 <= i < count:
-                image.setPixelColor(i, 0, _flag_color(severity, absent))
+                image.setPixelColor(i, 0, _flag_color(severity, absent, proposed))
         return image
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
@@ -227,9 +230,11 @@ class ProvenanceStrip(QWidget):
             self.clicked.emit(min(max(index, 0), len(self._kinds) - 1))
 
 
-def _flag_color(severity: float, absent: bool) -> QColor:
+def _flag_color(severity: float, absent: bool, proposed: bool = True) -> QColor:
+    """Brighter for more severe flags; flags the review workflow will not propose faint."""
     color = QColor(ABSENT_PROPOSAL_COLOR if absent else FLAG_COLOR)
-    strength = 0.35 + 0.65 * min(max(severity, 0.0), 1.0)
+    severity = min(max(severity, 0.0), 1.0)
+    strength = 0.35 + 0.65 * severity if proposed else 0.12 + 0.13 * severity
     background = QColor(40, 40, 44)
     return QColor(
         round(background.red() + (color.red() - background.red()) * strength),

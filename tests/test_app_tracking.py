@@ -248,6 +248,10 @@ def test_proposed_checks_and_the_calibrated_choice(qtbot, window, engines) -> No
     assert c.calibrated_review and panel.calibrated.isChecked()
     c.set_box(0, BOX)
     run_and_wait(qtbot, window, lambda: c.track(start=0, extent=Extent.END))
+    strip, summary = window.nav_bar.strip, window.review_panel.summary
+    other_low = 15
+    bright = strip.flag_color(other_low).red()
+    assert "worth a check (P)" in summary.text() and " 0 worth" not in summary.text()
     window.navigator.go_to(3)
     key(window, Qt.Key.Key_P)
     assert window.navigator.index == COUNT - 1 and c.reviewing  # the run's open end
@@ -262,8 +266,12 @@ def test_proposed_checks_and_the_calibrated_choice(qtbot, window, engines) -> No
     assert window.navigator.index == low
     assert "Nothing proposed" in window.statusBar().currentMessage()
     assert c.assist.calibration.counts[("scripted", FlagReason.LOW_SCORE)] == [0, 1]
+    # the timeline still shows the low scores, faint: none of them will be proposed
+    assert other_low != low and strip.flag_color(other_low).red() < bright * 0.6
+    assert "; 0 worth a check (P)" in summary.text()
     panel.calibrated.click()  # off: every severe flag is proposed again
     assert not c.calibrated_review and not c.assist.calibrated_review
+    assert strip.flag_color(other_low).red() == bright
     assert window.settings.flag("tracking/calibrated_review", True) is False
     key(window, Qt.Key.Key_P)
     assert window.navigator.index not in (low, COUNT - 1)

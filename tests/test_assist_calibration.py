@@ -81,6 +81,22 @@ def test_the_queue_passes_over_what_the_calibration_turns_down() -> None:
     assert queue.proposal(rules, exclude=[2], worth=lambda f: f.index != 7).index == 9
 
 
+def test_the_frames_the_queue_can_still_propose_are_those_proposal_reaches() -> None:
+    weak = flag(4, (LOW, 0.3))  # shown, below the severity worth a check
+    shown_only = flag(5, (FlagReason.DISAGREE, 0.9))  # a reason shown, never proposed
+    flags = [flag(2, (JUMP, 0.9)), weak, shown_only, flag(7, (LOW, 0.8))]
+    queue = ReviewQueue(flags)
+    rules = FlagRules()
+    assert queue.proposable(rules) == {2, 7}
+    assert queue.proposable(rules, worth=lambda f: LOW in f.reasons) == {7}
+    # every frame proposal() returns, excluding those already returned, is in the set
+    reached, exclude = set(), []
+    while (found := queue.proposal(rules, exclude=exclude)) is not None:
+        reached.add(found.index)
+        exclude.append(found.index)
+    assert reached == queue.proposable(rules)
+
+
 COUNT = 30
 BOX = Box(10.0, 20.0, 8.0, 8.0)
 
@@ -115,6 +131,12 @@ def test_a_calibrated_session_stops_proposing_what_the_annotator_keeps_verifying
     assert again is not None and again.index != first.index
     assert calibrated.review_proposal() is None
     assert calibrated.calibration.counts == {("scripted", LOW): [0, 1]}
+    # what the timeline draws bright: every low-score frame left for the plain queue, none
+    # for the calibrated one (and all of them again once calibration is switched off)
+    assert len(plain.proposable_frames()) == COUNT - 5 - 1
+    assert calibrated.proposable_frames() == frozenset()
+    calibrated.calibrated_review = False
+    assert calibrated.proposable_frames() == plain.proposable_frames()
     assert plain.calibration.counts == {("scripted", LOW): [0, 1]}  # counted either way
 
 

@@ -62,7 +62,9 @@ class ReviewPanel(QWidget):
         self.accept_absent.clicked.connect(self.acceptAbsentRequested)
         self.setEnabled(False)
 
-    def set_queue(self, queue: ReviewQueue) -> None:
+    def set_queue(self, queue: ReviewQueue, worth_checking: int | None = None) -> None:
+        """List ``queue``; ``worth_checking``: how many of its frames the review workflow
+        may still propose (P), said in the summary."""
         self.list.clear()
         ranked = queue.ranked
         for flag in ranked[:MAX_ROWS]:
@@ -78,6 +80,8 @@ class ReviewPanel(QWidget):
             text = f"{len(ranked)} flagged frame(s), most severe first"
             if absent:
                 text += f"; {absent} with “absent?” proposed"
+            if worth_checking is not None:
+                text += f"; {worth_checking} worth a check (P)"
             self.summary.setText(text + ".")
         for button in (self.next, self.previous, self.proposal):
             button.setEnabled(bool(ranked))

@@ -564,6 +564,7 @@ class AnnotatorModel:
         if self.assist is not None:
             self.assist.calibrated_review = self.calibrated_review
         self.events.engine_changed.emit()
+        self.events.flags_changed.emit()  # the flags worth a check change with it
 
     def set_engine(self, name: str) -> None:
         if name not in engine_choices():

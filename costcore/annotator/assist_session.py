@@ -457,6 +457,18 @@ class AssistSession:
             calibration.proposed(flag, method, reasons)
         return flag
 
+    def proposable_frames(self) -> frozenset[int]:
+        """The flagged frames the review workflow may still propose (see
+        :meth:`ReviewQueue.proposable`): with :attr:`calibrated_review`, by the answers
+        counted so far (the one pending is counted at the next proposal)."""
+        if not self.calibrated_review:
+            return self.queue.proposable(self.flag_rules)
+        calibration, method = self.calibration, self.method
+        reasons = self.flag_rules.review_reasons
+        return self.queue.proposable(
+            self.flag_rules, lambda flag: calibration.worth(flag, method, reasons)
+        )
+
 
 def segments_in(annotation: VideoAnnotation, first: int, last: int) -> list[Segment]:
     """The keyframe gaps overlapping frames ``first..last`` (interpolation's propagation)."""

@@ -54,15 +54,33 @@ class ReviewQueue:
         calibrated queue), flags it turns down are passed over for the next most severe.
         """
         skip = set(exclude)
-        candidates = []
-        for flag in self._in_time:
-            if flag.index in skip:
-                continue
-            value = flag.severity_for(rules.review_reasons)
-            if value >= rules.review_min_severity:
-                candidates.append((-value, flag.index, flag))
+        candidates = [
+            (-value, flag.index, flag)
+            for flag, value in self._review_severities(rules)
+            if flag.index not in skip
+        ]
         candidates.sort(key=lambda c: (c[0], c[1]))
         return next((f for _v, _i, f in candidates if worth is None or worth(f)), None)
+
+    def proposable(
+        self, rules: FlagRules, worth: Callable[[Flag], bool] | None = None
+    ) -> frozenset[int]:
+        """The frames :meth:`proposal` can still reach with these ``rules`` and ``worth``:
+        the flags the review workflow would ask a person about, apart from those it only
+        shows (the timeline draws the others faint)."""
+        return frozenset(
+            flag.index
+            for flag, _value in self._review_severities(rules)
+            if worth is None or worth(flag)
+        )
+
+    def _review_severities(self, rules: FlagRules) -> Iterator[tuple[Flag, float]]:
+        """Flags in time order that are severe enough to propose, counting only the
+        rules' review reasons, with that severity."""
+        for flag in self._in_time:
+            value = flag.severity_for(rules.review_reasons)
+            if value >= rules.review_min_severity:
+                yield flag, value
 
     def next_after(self, index: int, wrap: bool = True) -> Flag | None:
         """The first flagged frame after ``index`` in time (wrapping to the start)."""
