@@ -160,7 +160,7 @@ class FramePresenter(QObject):
             [(f.index, f.severity, f.absent_proposed, f.index in proposable) for f in flags]
         )
         if assist is not None:
-            self.review_panel.set_queue(assist.queue, len(proposable))
+            self.review_panel.set_queue(assist.queue, proposable)
         self._plots_timer.start()
         shown = self.view.displayed_index
         if shown is not None and assist is not None:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt, QTimer
 
+from app.panels.review_panel import NOT_PROPOSED_COLOR
 from costcore.annotation import Provenance
 from costcore.assist.flags import FlagReason
 from costcore.assist.plan import Extent
@@ -269,9 +270,15 @@ def test_proposed_checks_and_the_calibrated_choice(qtbot, window, engines) -> No
     # the timeline still shows the low scores, faint: none of them will be proposed
     assert other_low != low and strip.flag_color(other_low).red() < bright * 0.6
     assert "; 0 worth a check (P)" in summary.text()
+    rows = window.review_panel.list
+    greyed = [rows.item(r).foreground().color().red() for r in range(rows.count())]
+    assert greyed and set(greyed) == {NOT_PROPOSED_COLOR.red()}  # the list agrees
     panel.calibrated.click()  # off: every severe flag is proposed again
     assert not c.calibrated_review and not c.assist.calibrated_review
     assert strip.flag_color(other_low).red() == bright
+    assert NOT_PROPOSED_COLOR.red() not in {
+        rows.item(r).foreground().color().red() for r in range(rows.count())
+    }
     assert window.settings.flag("tracking/calibrated_review", True) is False
     key(window, Qt.Key.Key_P)
     assert window.navigator.index not in (low, COUNT - 1)

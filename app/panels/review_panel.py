@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -17,6 +18,12 @@ from costcore.assist.review import ReviewQueue
 
 #: the list shows at most this many entries (the strip and the N key reach all of them)
 MAX_ROWS = 500
+#: rows of flags the review workflow will not propose (shown for the record, greyed)
+NOT_PROPOSED_COLOR = QColor(130, 130, 136)
+NOT_PROPOSED_TIP = (
+    "Not proposed by P: below the severity worth a check, a kind of flag only shown, or one "
+    "your answers on this video say finds nothing"
+)
 
 
 class ReviewPanel(QWidget):
@@ -62,9 +69,9 @@ class ReviewPanel(QWidget):
         self.accept_absent.clicked.connect(self.acceptAbsentRequested)
         self.setEnabled(False)
 
-    def set_queue(self, queue: ReviewQueue, worth_checking: int | None = None) -> None:
-        """List ``queue``; ``worth_checking``: how many of its frames the review workflow
-        may still propose (P), said in the summary."""
+    def set_queue(self, queue: ReviewQueue, proposable: frozenset[int] | None = None) -> None:
+        """List ``queue``; ``proposable``: the frames the review workflow may still propose
+        (P), counted in the summary; the other rows are greyed, as on the timeline."""
         self.list.clear()
         ranked = queue.ranked
         for flag in ranked[:MAX_ROWS]:
@@ -72,6 +79,9 @@ class ReviewPanel(QWidget):
                 f"frame {flag.index + 1:>6}   {flag.severity:.2f}   {flag.describe()}"
             )
             item.setData(Qt.ItemDataRole.UserRole, flag.index)
+            if proposable is not None and flag.index not in proposable:
+                item.setForeground(NOT_PROPOSED_COLOR)
+                item.setToolTip(NOT_PROPOSED_TIP)
             self.list.addItem(item)
         absent = sum(1 for f in ranked if f.absent_proposed)
         if not ranked:
@@ -80,8 +90,8 @@ class ReviewPanel(QWidget):
             text = f"{len(ranked)} flagged frame(s), most severe first"
             if absent:
                 text += f"; {absent} with “absent?” proposed"
-            if worth_checking is not None:
-                text += f"; {worth_checking} worth a check (P)"
+            if proposable is not None:
+                text += f"; {len(proposable)} worth a check (P)"
             self.summary.setText(text + ".")
         for button in (self.next, self.previous, self.proposal):
             button.setEnabled(bool(ranked))
