@@ -264,3 +264,7 @@ def test_nanotrack_from_the_weights_cache_names_its_weights(tmp_path: Path) -> N
     assert run_cli(*args, "--sequences", "Skiing", "--max-frames", "12", "--device", "cpu") == 0
     lines = (results / "nanotrack-nanotrackv3" / "Skiing.txt").read_text().splitlines()
     assert len(lines) == 12 and all(RESULT_LINE.match(line) for line in lines)
+    # the hybrid runs on NanoTrack's weights: the installed ones, named the same way
+    hybrid = ["--engine", "hybrid", "--sequences", "Skiing", "--max-frames", "5"]
+    assert run_cli(*args[:4], *hybrid, "--device", "cpu") == 0
+    assert len((results / "hybrid-nanotrackv3" / "Skiing.txt").read_text().splitlines()) == 5

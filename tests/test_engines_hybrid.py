@@ -119,10 +119,30 @@ def test_config_is_checked_and_named_in_errors(tmp_path: Path) -> None:
 def test_registered_with_what_it_gives() -> None:
     assert "hybrid" in available_engines()
     info = engine_info("hybrid")
-    assert info.needs_weights and info.gives_score and info.gives_score_map
+    assert info.takes_weights and info.gives_score and info.gives_score_map
     assert info.display_name == "NanoTrack+CSRT" and "*.pth" in info.weights_files
-    with pytest.raises(EngineError, match="needs weights"):
+    # it runs on NanoTrack's weights: with none given and none installed, it says how to get
+    # them (the test's weights cache is an empty folder)
+    assert info.weights_source == "nanotrack"
+    assert info.weights_entries == engine_info("nanotrack").weights_entries
+    with pytest.raises(EngineError, match="NanoTrack weights are not installed: run `python"):
         create_engine("hybrid")
+
+
+def test_without_weights_it_runs_nanotracks_installed_ones() -> None:
+    """What the README promises: with NanoTrack's weights installed, picking the hybrid is
+    enough (the app's engine picker and ``track``/``run`` pass no weights then)."""
+    from costcore.engines import engine_readiness
+    from costcore.weights import install_from
+
+    v2 = released_file(2)
+    assert not engine_readiness("hybrid").ready
+    path = install_from("nanotrack-v2", [v2.parent])
+    readiness = engine_readiness("hybrid")
+    assert readiness.ready and readiness.weights == path
+    assert "nanotrack-v3" in readiness.downloads  # NanoTrack's other versions are on offer
+    engine = create_engine("hybrid", None, "cpu")
+    assert "nanotrack-v2" in engine.summary and engine.summary.endswith("+ csrt")
 
 
 # --- the real engines ----------------------------------------------------------------------

@@ -314,7 +314,7 @@ def _check_engine(args: argparse.Namespace) -> tuple[str, Path | None]:
         from costcore.engines.registry import not_installed_message
         from costcore.weights import first_installed
 
-        found = first_installed(engine)
+        found = first_installed(info.weights_source)
         if found is None:
             raise CostcoreError(not_installed_message(engine))
         weights = found[1].resolve()

@@ -75,6 +75,9 @@ class EngineInfo:
     gives_score_map: bool = False
     #: how people write the name ("All-in-One"); "" = the name in capitals
     label: str = ""
+    #: the engine whose catalogued weights this one runs on ("" = its own): the hybrid loads
+    #: NanoTrack's, so NanoTrack's installs make it ready and its downloads are offered for it
+    weights_of: str = ""
 
     @property
     def display_name(self) -> str:
@@ -85,7 +88,12 @@ class EngineInfo:
     def weights_entries(self) -> tuple[str, ...]:
         """Names of the weights catalogue's entries for this engine, the preferred first: what
         ``costcore.weights.download_entry`` can fetch for it (empty: nothing to download)."""
-        return tuple(entry.name for entry in entries_for_engine(self.name))
+        return tuple(entry.name for entry in entries_for_engine(self.weights_source))
+
+    @property
+    def weights_source(self) -> str:
+        """The engine whose weights catalogue entries this one loads (see ``weights_of``)."""
+        return self.weights_of or self.name
 
     def load_factory(self) -> EngineFactory:
         """Import the factory now (the only place an engine's heavy imports happen)."""
@@ -119,6 +127,7 @@ def register_engine(
     gives_score: bool = False,
     gives_score_map: bool = False,
     label: str = "",
+    weights_of: str = "",
 ) -> None:
     """Make an engine available under ``name`` (lower case, no spaces).
 
@@ -144,6 +153,7 @@ def register_engine(
         gives_score=gives_score,
         gives_score_map=gives_score_map,
         label=label,
+        weights_of=weights_of,
         **hint,
     )
 
@@ -245,7 +255,7 @@ def engine_readiness(name: str, weights_path: WeightsPath | None = None) -> Read
     label = info.display_name
     if not info.takes_weights:
         return Readiness(True, f"{label}: built in, needs no weights")
-    entries = entries_for_engine(name)
+    entries = entries_for_engine(info.weights_source)
     statuses = [(entry, entry_status(entry, quick=True)) for entry in entries]
     downloads = tuple(e.name for e, status in statuses if status is not WeightsStatus.INSTALLED)
     if weights_path:
@@ -253,7 +263,7 @@ def engine_readiness(name: str, weights_path: WeightsPath | None = None) -> Read
         if path.exists():
             return Readiness(True, f"{label}: weights {path}", downloads, path)
         return Readiness(False, f"{label}: weights not found: {path}", downloads)
-    installed = first_installed(name, quick=True)
+    installed = first_installed(info.weights_source, quick=True)
     if installed is not None:
         entry, path = installed
         return Readiness(True, f"{label}: {entry.name} installed ({path})", downloads, path)
@@ -402,7 +412,8 @@ register_engine(
     "costcore.engines.hybrid:create_hybrid_engine",
     "NanoTrack keeps the target, CSRT fits its box (restarted on NanoTrack's box when they "
     "disagree; the NanoTrack .pth)",
-    needs_weights=True,
+    takes_weights=True,
+    weights_of="nanotrack",
     weights_hint="a NanoTrack .pth (e.g. nanotrackv2.pth), or a folder with one and config.json",
     weights_files="NanoTrack weights (*.pth)",
     weights_folder=True,

@@ -41,15 +41,14 @@ def create_hybrid_engine(
     config: object = None,
     deep_config: object = None,
 ) -> HybridTracker:
-    """Registry factory for ``"hybrid"``: ``weights`` are the deep engine's."""
+    """Registry factory for ``"hybrid"``: ``weights`` are the deep engine's; None lets the
+    deep engine take its own from the weights cache (NanoTrack's best installed entry)."""
     from costcore.engines.registry import create_engine, engine_info
 
     settings = hybrid_config(config)
     deep_info = engine_info(settings.deep)
     if not deep_info.takes_weights:
         raise EngineError(f"hybrid: the deep engine {settings.deep!r} takes no weights")
-    if not weights:
-        raise EngineError(f"hybrid needs the {settings.deep} weights ({deep_info.weights_hint})")
     options = {} if deep_config is None else {"config": deep_config}
     deep = create_engine(settings.deep, weights, device, **options)
     precise = create_engine(settings.precise)
