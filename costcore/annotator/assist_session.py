@@ -441,33 +441,26 @@ class AssistSession:
         with :attr:`calibrated_review`, flags whose reason has stopped finding failures are
         passed over (:class:`~costcore.assist.calibration.ReviewCalibration`).
         """
-        calibration = self.calibration
-        calibration.settle(self.annotation)
+        self.calibration.settle(self.annotation)
         self.update_flags()
-        reasons = self.flag_rules.review_reasons
-        method = self.method
-
-        def worth(flag: Flag) -> bool:
-            return calibration.worth(flag, method, reasons)
-
-        flag = self.queue.proposal(
-            self.flag_rules, exclude, worth if self.calibrated_review else None
-        )
+        flag = self.queue.proposal(self.flag_rules, exclude, self._review_worth())
         if flag is not None:
-            calibration.proposed(flag, method, reasons)
+            self.calibration.proposed(flag, self.method, self.flag_rules.review_reasons)
         return flag
 
     def proposable_frames(self) -> frozenset[int]:
         """The flagged frames the review workflow may still propose (see
         :meth:`ReviewQueue.proposable`): with :attr:`calibrated_review`, by the answers
         counted so far (the one pending is counted at the next proposal)."""
+        return self.queue.proposable(self.flag_rules, self._review_worth())
+
+    def _review_worth(self) -> Callable[[Flag], bool] | None:
+        """The calibrated queue's test of a flag (None: every severe flag is worth a check)."""
         if not self.calibrated_review:
-            return self.queue.proposable(self.flag_rules)
+            return None
         calibration, method = self.calibration, self.method
         reasons = self.flag_rules.review_reasons
-        return self.queue.proposable(
-            self.flag_rules, lambda flag: calibration.worth(flag, method, reasons)
-        )
+        return lambda flag: calibration.worth(flag, method, reasons)
 
 
 def segments_in(annotation: VideoAnnotation, first: int, last: int) -> list[Segment]:
